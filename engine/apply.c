@@ -1,0 +1,282 @@
+/*
+ * apply — runs one migration the way Flyway does (spec §4.3): in one
+ * transaction with its history row when it can, statement by statement in
+ * autocommit when it cannot (non-transactional statements), and records
+ * failure rows exactly where Flyway records them (always on MariaDB; on
+ * PostgreSQL only for non-transactional scripts). Statements go to the
+ * server in batches (one round trip each) from a bounded window of the
+ * file, so a 200,000-row migration runs in a few megabytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/time.h"
+#include "engine/migrate.h"
+
+#define BATCH_MAX_STMTS 512
+#define BATCH_MAX_BYTES (1024 * 1024)
+
+void mig_emit(struct eng_ctx *ctx, const struct eng_event *ev)
+{
+	if (ctx->obs && ctx->obs->on_event)
+		ctx->obs->on_event(ev, ctx->obs->ctx);
+}
+
+void mig_row(struct mig_run *run, const struct eng_resolved *m, int exec_ms, bool ok,
+	     struct hist_row *row)
+{
+	memset(row, 0, sizeof *row);
+	row->version = m->kind == ENG_KIND_REPEATABLE ? NULL : m->version.text;
+	row->description = eng_abbreviate_description(m->description);
+	row->type = m->type;
+	row->script = eng_abbreviate_script(m->script);
+	row->has_checksum = true;
+	row->checksum = m->checksum;
+	row->installed_by = run->ctx->user;
+	row->execution_time = exec_ms;
+	row->success = ok;
+	row->rank = hist_next_rank(&run->applied, false);
+}
+
+void mig_row_release(struct hist_row *row)
+{
+	free((void *)(uintptr_t)row->description);
+	free((void *)(uintptr_t)row->script);
+}
+
+enum err_code mig_shape_of(struct mig_run *run, const struct eng_resolved *m,
+			   struct mig_shape *shape, struct err *e)
+{
+	struct stmt_iter it;
+	enum err_code c = iter_open(&it, run->ctx, m, &run->ph, e);
+	bool any_tx = false, any_non = false, have = true;
+	long first_non_line = 0;
+	char first_non[120] = "";
+	memset(shape, 0, sizeof *shape);
+	while (!c && have) {
+		struct sql_stmt st;
+		c = iter_next(&it, &st, &have, e);
+		if (c || !have)
+			break;
+		shape->statements++;
+		if (!st.non_transactional) {
+			any_tx = true;
+			continue;
+		}
+		if (!any_non) {
+			first_non_line = st.line;
+			snprintf(first_non, sizeof first_non, "%.*s", (int)(st.len > 100 ? 100 : st.len), st.text);
+		}
+		any_non = true;
+	}
+	if (!c)
+		c = iter_check_unchanged(&it, e);
+	iter_close(&it);
+	if (c)
+		return c;
+	if (any_tx && any_non && !run->ctx->cfg->mixed)
+		return err_set(e, ERR_VALIDATE,
+			       "Detected both transactional and non-transactional statements within the same migration (even though mixed is false). Offending statement found at line %ld: %s [non-transactional] (in %s)",
+			       first_non_line, first_non, m->script);
+	shape->transactional = !any_non && run->ctx->cfg->execute_in_transaction &&
+			       m->tx_override != 0;
+	return ERR_OK;
+}
+
+/* Statements collected for one round trip; texts copied into `text`. */
+struct batch {
+	struct buf text;
+	size_t offs[BATCH_MAX_STMTS];
+	long lines[BATCH_MAX_STMTS];
+	size_t n;
+	size_t done;             /* statements of the migration already run */
+};
+
+/* Records where and why a statement failed, for the caller and the UI. */
+static enum err_code stmt_failed(struct mig_run *run, const struct eng_resolved *m, long line,
+				 const char *sql, struct err *e)
+{
+	struct eng_migrate_result *res = run->res;
+	free(res->failed_script);
+	free(res->failed_statement);
+	res->failed_script = xstrdup(m->script);
+	res->failed_line = line;
+	res->failed_statement = xstrndup(sql, strlen(sql) > 200 ? 200 : strlen(sql));
+	const char *state = db_last_sqlstate(run->ctx->db);
+	char msg[sizeof e->msg];
+	snprintf(msg, sizeof msg, "%s", e ? e->msg : "");
+	return err_set(e, ERR_DB,
+		       "Migration %s failed at line %ld\nSQL State  : %s\nMessage    : %s\nStatement  : %.200s",
+		       m->script, line, *state ? state : "-", msg, sql);
+}
+
+static enum err_code batch_flush(struct mig_run *run, const struct eng_resolved *m,
+				 struct batch *b, size_t total, struct err *e)
+{
+	if (!b->n)
+		return ERR_OK;
+	const char *sqls[BATCH_MAX_STMTS];
+	for (size_t i = 0; i < b->n; i++)
+		sqls[i] = b->text.ptr + b->offs[i];
+	long failed = -1;
+	enum err_code c = db_exec_batch(run->ctx->db, sqls, b->n, &failed, e);
+	if (c) {
+		size_t at = failed >= 0 && (size_t)failed < b->n ? (size_t)failed : 0;
+		c = stmt_failed(run, m, b->lines[at], sqls[at], e);
+	} else {
+		b->done += b->n;
+		struct eng_event ev = {
+			.kind = ENG_EV_STATEMENT, .res = m, .mig_index = run->index,
+			.mig_total = run->total, .stmt_index = b->done, .stmt_total = total,
+		};
+		mig_emit(run->ctx, &ev);
+	}
+	b->n = 0;
+	buf_reset(&b->text);
+	return c;
+}
+
+static enum err_code batch_add(struct mig_run *run, const struct eng_resolved *m,
+			       struct batch *b, const struct sql_stmt *st, size_t total,
+			       struct err *e)
+{
+	if (st->is_copy) {
+		enum err_code c = batch_flush(run, m, b, total, e);
+		if (c)
+			return c;
+		char *sql = xstrndup(st->text, st->len);
+		c = db_copy_in(run->ctx->db, sql, st->copy_data, st->copy_len, e);
+		if (c)
+			c = stmt_failed(run, m, st->line, sql, e);
+		else
+			b->done++;
+		free(sql);
+		return c;
+	}
+	b->offs[b->n] = b->text.len;
+	b->lines[b->n] = st->line;
+	buf_add(&b->text, st->text, st->len);
+	buf_addc(&b->text, 0);
+	b->n++;
+	if (b->n == BATCH_MAX_STMTS || b->text.len >= BATCH_MAX_BYTES)
+		return batch_flush(run, m, b, total, e);
+	return ERR_OK;
+}
+
+static enum err_code run_statements(struct mig_run *run, const struct eng_resolved *m,
+				    size_t total, struct err *e)
+{
+	struct stmt_iter it;
+	struct batch *b = xcalloc(1, sizeof *b);
+	buf_init(&b->text);
+	enum err_code c = iter_open(&it, run->ctx, m, &run->ph, e);
+	bool have = true;
+	while (!c && have) {
+		struct sql_stmt st;
+		c = iter_next(&it, &st, &have, e);
+		if (!c && have)
+			c = batch_add(run, m, b, &st, total, e);
+		if (!c && atomic_load(&run->ctx->cancel))
+			c = err_set(e, ERR_CANCELLED, "migration %s cancelled", m->script);
+	}
+	if (!c)
+		c = batch_flush(run, m, b, total, e);
+	if (!c)
+		c = iter_check_unchanged(&it, e);
+	iter_close(&it);
+	buf_release(&b->text);
+	free(b);
+	return c;
+}
+
+static enum err_code record_failure(struct mig_run *run, const struct eng_resolved *m,
+				    int ms, struct err *e)
+{
+	struct hist_row row;
+	struct err e2 = ERR_INIT;
+	mig_row(run, m, ms, false, &row);
+	enum err_code c = hist_insert(run->ctx, &row, &e2);
+	if (c && eng_ctx_reconnect(run->ctx, &e2) == ERR_OK)
+		c = hist_insert(run->ctx, &row, &e2);
+	mig_row_release(&row);
+	if (c && e)
+		snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+			 "\nThe failure could not be recorded in the schema history: %s", e2.msg);
+	return c;
+}
+
+static enum err_code insert_success(struct mig_run *run, const struct eng_resolved *m, int ms,
+				    struct err *e)
+{
+	struct hist_row row;
+	mig_row(run, m, ms, true, &row);
+	enum err_code c = hist_insert(run->ctx, &row, e);
+	mig_row_release(&row);
+	return c;
+}
+
+enum err_code mig_apply(struct mig_run *run, const struct eng_resolved *m,
+			const struct mig_shape *shape, struct err *e)
+{
+	struct db *db = run->ctx->db;
+	uint64_t t0 = time_mono_ns();
+	enum err_code c = shape->transactional ? db_exec(db, "BEGIN", 0, NULL, NULL, e) : ERR_OK;
+	if (c)
+		return c;
+	c = run_statements(run, m, shape->statements, e);
+	int ms = (int)time_ms_between(t0, time_mono_ns());
+	if (!c)
+		c = insert_success(run, m, ms, e);
+	if (!c && shape->transactional)
+		c = db_exec(db, "COMMIT", 0, NULL, NULL, e);
+	if (!c)
+		return ERR_OK;
+	if (shape->transactional)
+		db_exec(db, "ROLLBACK", 0, NULL, NULL, NULL);
+	/* Flyway: a rolled-back transaction leaves no trace on PostgreSQL; on
+	 * MariaDB (no transactional DDL) and for non-transactional scripts the
+	 * failure is recorded so that validate blocks until repair. */
+	if (!run->pg || !shape->transactional)
+		record_failure(run, m, ms, e);
+	return c;
+}
+
+enum err_code mig_rehearse(struct mig_run *run, const struct eng_resolved *m, struct err *e)
+{
+	struct stmt_iter it;
+	enum err_code c = iter_open(&it, run->ctx, m, &run->ph, e);
+	bool have = true;
+	while (!c && have) {
+		struct sql_stmt st;
+		c = iter_next(&it, &st, &have, e);
+		if (c || !have)
+			break;
+		char *sql = xstrndup(st.text, st.len);
+		struct eng_event ev = {
+			.kind = ENG_EV_REHEARSE_STATEMENT, .res = m, .mig_index = run->index,
+			.mig_total = run->total, .stmt_index = it.index, .line = st.line,
+			.text = sql,
+		};
+		if (st.non_transactional) {
+			ev.text = "skipped: cannot run inside a transaction";
+			mig_emit(run->ctx, &ev);
+			free(sql);
+			continue;
+		}
+		uint64_t t0 = time_mono_ns();
+		c = st.is_copy ? db_copy_in(run->ctx->db, sql, st.copy_data, st.copy_len, e)
+			       : db_exec(run->ctx->db, sql, 0, NULL, NULL, e);
+		ev.elapsed_ms = time_ms_between(t0, time_mono_ns());
+		if (c) {
+			c = stmt_failed(run, m, st.line, sql, e);
+			ev.failed = true;
+			ev.text = e ? e->msg : "failed";
+		}
+		mig_emit(run->ctx, &ev);
+		free(sql);
+	}
+	iter_close(&it);
+	if (!c)
+		c = insert_success(run, m, 0, e);
+	return c;
+}

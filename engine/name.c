@@ -1,0 +1,187 @@
+/*
+ * name — Flyway's migration file names (ResourceNameParser): prefix
+ * case-sensitive, suffix case-insensitive, the first separator splits
+ * version from description, '_' in the description becomes ' ' and nothing
+ * else changes. Callback scripts (beforeMigrate.sql, ...) are recognised so
+ * that they are not mistaken for invalid migrations.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/buf.h"
+#include "engine/engine.h"
+
+/* Flyway's callback event ids: also prefixes, so never migrations. */
+static const char *const callback_events[] = {
+	"beforeMigrate", "beforeRepeatables", "beforeEachMigrate",
+	"beforeEachMigrateStatement", "afterEachMigrateStatement",
+	"afterEachMigrateStatementError", "afterEachMigrate", "afterEachMigrateError",
+	"afterMigrate", "afterMigrateApplied", "afterVersioned", "afterMigrateError",
+	"beforeUndo", "beforeEachUndo", "beforeEachUndoStatement",
+	"afterEachUndoStatement", "afterEachUndoStatementError", "afterEachUndo",
+	"afterEachUndoError", "afterUndo", "afterUndoError", "beforeClean",
+	"afterClean", "afterCleanError", "beforeInfo", "afterInfo", "afterInfoError",
+	"beforeValidate", "afterValidate", "afterValidateError", "beforeBaseline",
+	"afterBaseline", "afterBaselineError", "beforeRepair", "afterRepair",
+	"afterRepairError", "beforeConnect", "afterConnect", "beforeCreateSchema",
+	"createSchema",
+};
+
+static bool ends_with_ci(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return n <= len && strncasecmp(s + len - n, suffix, n) == 0;
+}
+
+/* The longest matching prefix among V/R/B and the callbacks, as Flyway
+ * sorts candidates by descending length. */
+static const char *match_prefix(const char *name, const struct eng_naming *n,
+				enum eng_kind *kind, bool *callback)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+	const char *mine[3] = { n->sql_prefix, n->repeatable_prefix, n->baseline_prefix };
+	static const enum eng_kind kinds[3] = {
+		ENG_KIND_VERSIONED, ENG_KIND_REPEATABLE, ENG_KIND_BASELINE
+	};
+	for (int i = 0; i < 3; i++) {
+		size_t l = strlen(mine[i]);
+		if (l > best_len && strncmp(name, mine[i], l) == 0) {
+			best = mine[i], best_len = l, *kind = kinds[i], *callback = false;
+		}
+	}
+	for (size_t i = 0; i < sizeof callback_events / sizeof *callback_events; i++) {
+		size_t l = strlen(callback_events[i]);
+		if (l > best_len && strncmp(name, callback_events[i], l) == 0)
+			best = callback_events[i], best_len = l, *callback = true;
+	}
+	return best;
+}
+
+static const char *match_suffix(const char *name, const struct eng_naming *n)
+{
+	for (size_t i = 0; i < n->nsuffixes; i++)
+		if (ends_with_ci(name, strlen(name), n->suffixes[i]))
+			return n->suffixes[i];
+	return NULL;
+}
+
+static enum eng_name_result invalid_versioned(const char *filename, const char *prefix,
+					      const char *suffix, const char *detail,
+					      struct err *e)
+{
+	if (detail)
+		err_set(e, ERR_PARSE,
+			"Invalid versioned migration name format: %s (could not recognise version number %s)",
+			filename, detail);
+	else
+		err_set(e, ERR_PARSE,
+			"Invalid versioned migration name format: %s (It must contain a version and should look like this: %s1.2__description%s)",
+			filename, prefix, suffix);
+	return ENG_NAME_INVALID;
+}
+
+enum eng_name_result eng_name_parse(const char *filename, const struct eng_naming *n,
+				    struct eng_name *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	const char *suffix = match_suffix(filename, n);
+	if (!suffix)
+		return ENG_NAME_NOT_SQL;
+	size_t stem_len = strlen(filename) - strlen(suffix);
+	char *stem = xstrndup(filename, stem_len);
+	enum eng_kind kind = ENG_KIND_VERSIONED;
+	bool callback = false;
+	const char *prefix = match_prefix(stem, n, &kind, &callback);
+	enum eng_name_result r = ENG_NAME_NOT_SQL;
+	/* Flyway's scanner: a name that is only prefix+suffix is not a candidate. */
+	if (!prefix || callback || stem_len <= strlen(prefix))
+		goto out;
+	const char *rest = stem + strlen(prefix);
+	const char *sep = strstr(rest, n->separator);
+	size_t left_len = sep ? (size_t)(sep - rest) : strlen(rest);
+	const char *desc = sep ? sep + strlen(n->separator) : "";
+	if (kind == ENG_KIND_REPEATABLE) {
+		r = ENG_NAME_INVALID;
+		if (left_len) {
+			err_set(e, ERR_PARSE,
+				"Invalid repeatable migration / callback name format: %s (It cannot contain a version and should look like this: %s__description%s)",
+				filename, prefix, suffix);
+			goto out;
+		}
+	} else {
+		r = ENG_NAME_INVALID;
+		if (!left_len) {
+			invalid_versioned(filename, prefix, suffix, NULL, e);
+			goto out;
+		}
+		char *vs = xstrndup(rest, left_len);
+		enum err_code c = eng_version_parse(vs, &out->version, NULL);
+		if (c) {
+			invalid_versioned(filename, prefix, suffix, vs, e);
+			free(vs);
+			goto out;
+		}
+		free(vs);
+	}
+	out->kind = kind;
+	out->description = xstrdup(desc);
+	for (char *c = out->description; *c; c++)
+		if (*c == '_')
+			*c = ' ';
+	r = ENG_NAME_OK;
+out:
+	free(stem);
+	return r;
+}
+
+void eng_name_release(struct eng_name *n)
+{
+	eng_version_release(&n->version);
+	free(n->description);
+	memset(n, 0, sizeof *n);
+}
+
+/* Bytes of the first `units` UTF-16 code units of UTF-8 text s, never
+ * splitting a character (a 4-byte sequence is two units). */
+static size_t utf16_prefix_bytes(const char *s, size_t units, size_t *total_units)
+{
+	size_t i = 0, u = 0, cut = (size_t)-1;
+	const unsigned char *p = (const unsigned char *)s;
+	while (p[i]) {
+		size_t len = p[i] >= 0xF0 ? 4 : p[i] >= 0xE0 ? 3 : p[i] >= 0xC0 ? 2 : 1;
+		size_t w = len == 4 ? 2 : 1;
+		if (cut == (size_t)-1 && u + w > units)
+			cut = i;
+		u += w;
+		for (size_t k = 0; k < len && p[i]; k++)
+			i++;
+	}
+	*total_units = u;
+	return cut == (size_t)-1 ? i : cut;
+}
+
+char *eng_abbreviate_description(const char *d)
+{
+	size_t units, cut = utf16_prefix_bytes(d, 197, &units);
+	if (units <= 200)
+		return xstrdup(d);
+	struct buf b = BUF_INIT;
+	buf_add(&b, d, cut);
+	buf_adds(&b, "...");
+	return buf_detach(&b, NULL);
+}
+
+char *eng_abbreviate_script(const char *s)
+{
+	size_t units, skip = utf16_prefix_bytes(s, 3, &units);
+	if (units <= 1000)
+		return xstrdup(s);
+	/* Java: "..." + s.substring(3, 1000) */
+	size_t u2, end = utf16_prefix_bytes(s, 1000, &u2);
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "...");
+	buf_add(&b, s + skip, end - skip);
+	return buf_detach(&b, NULL);
+}

@@ -1,0 +1,72 @@
+/*
+ * cli — tarmac's line mode: option parsing, one handler per command, and
+ * the mapping of errors to exit codes (DESIGN.md): 0 ok; 1 validation or
+ * migration failed; 2 usage or configuration; 3 connection or
+ * authentication; 4 lock not acquired. Human text goes to stdout/stderr;
+ * with --json, stdout holds exactly one JSON document.
+ */
+#ifndef TARMAC_TUI_CLI_H
+#define TARMAC_TUI_CLI_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+#include "tui/config.h"
+
+enum cli_exit { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3, EXIT_LOCKED = 4 };
+
+struct cli_opts {
+	const char *config_path;     /* -c */
+	const char *db_name;         /* -d */
+	const char *url, *locations, *user, *table, *schemas;
+	struct vec sets;             /* char*: --set key=value (Flyway settings) */
+	bool json, yes, read_only, rehearse, out_of_order, suggest;
+	const char *dry_run;         /* NULL: no; "-": stdout; else a file */
+	const char *target, *version, *description;
+	int lock_retry_count;        /* -2: unset */
+	int argc;                    /* positional arguments after the command */
+	char **argv;
+};
+
+/* What a command works on: the configuration and an engine context. */
+struct cli_env {
+	struct tui_conf conf;
+	struct eng_config own;       /* used when no -d section is named */
+	struct eng_config *cfg;      /* &own or the section's */
+	const char *name;            /* the database's name, for messages */
+	struct eng_ctx ctx;
+};
+
+/* Builds the configuration from tarmac.conf, -d, FLYWAY_* variables,
+ * --url/--locations/--set, opens the sources and (when connect) the
+ * database. Always pair with cli_env_close. */
+enum err_code cli_env_open(struct cli_env *env, const struct cli_opts *o, bool connect,
+			   struct err *e);
+void cli_env_close(struct cli_env *env);
+/* The exit code for an error code. */
+int cli_exit_code(enum err_code c);
+/* Prints "tarmac: <message>" to stderr and returns the exit code. */
+int cli_fail(const struct err *e);
+
+int cmd_info(struct cli_opts *o);
+int cmd_validate(struct cli_opts *o);
+int cmd_migrate(struct cli_opts *o);
+int cmd_baseline(struct cli_opts *o);
+int cmd_repair(struct cli_opts *o);
+int cmd_checksum(struct cli_opts *o);
+int cmd_databases(struct cli_opts *o);
+
+/* Flyway's ASCII table (AsciiTable): rows of cells, padded by characters. */
+struct cli_table {
+	size_t ncols;
+	struct vec cells;            /* char*, row-major, header first */
+};
+void cli_table_init(struct cli_table *t, size_t ncols, const char *const *headers);
+void cli_table_add(struct cli_table *t, const char *const *cells);
+void cli_table_print(const struct cli_table *t, FILE *out);
+void cli_table_release(struct cli_table *t);
+
+/* "00:00.031s" as Flyway's TimeFormat prints durations. */
+void cli_format_ms(long long ms, char *out, size_t n);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * main — tarmac's entry point: parses the global options and the command,
+ * then hands over to the command's handler (tui/cmd_*.c). With no command
+ * it opens the console (tui/console.c).
+ */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(struct cli_opts *o);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "info", cmd_info, "the diff: every migration and its state [--json]" },
+	{ "validate", cmd_validate, "Flyway's validate rules; exit 1 on failure [--json]" },
+	{ "migrate", cmd_migrate, "apply pending migrations [--dry-run[=FILE]] [--rehearse] [--target V] [--out-of-order] [--yes]" },
+	{ "baseline", cmd_baseline, "write the baseline row [--version V] [--description D] [--dry-run]" },
+	{ "repair", cmd_repair, "remove failed rows, mark missing ones deleted, realign checksums [--dry-run]" },
+	{ "checksum", cmd_checksum, "Flyway checksum of each FILE" },
+	{ "databases", cmd_databases, "the databases configured in tarmac.conf" },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: tarmac [-c FILE] [-d NAME | --url URL --locations LOC] COMMAND [options]\n\n"
+	      "commands:\n", out);
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fputs("\noptions:\n"
+	      "  -c, --config FILE      tarmac.conf to read\n"
+	      "  -d, --database NAME    a [database \"NAME\"] section of tarmac.conf\n"
+	      "      --url URL          postgresql://, mysql://, mariadb:// or jdbc: URL\n"
+	      "      --locations LOC    filesystem:DIR or s3:bucket/prefix, comma-separated\n"
+	      "      --user USER        database user (password: URL, PGPASSWORD, ~/.pgpass, ~/.my.cnf)\n"
+	      "      --table NAME       schema history table (flyway_schema_history)\n"
+	      "      --schemas LIST     schemas; the first holds the history table\n"
+	      "      --set KEY=VALUE    any Flyway setting (placeholders.x=1, outOfOrder=true, ...)\n"
+	      "      --read-only        refuse every change, in the engine and the session\n"
+	      "      --json             one JSON document on stdout (info, validate)\n"
+	      "  -h, --help             this text\n", out);
+}
+
+enum { OPT_URL = 256, OPT_LOCATIONS, OPT_USER, OPT_TABLE, OPT_SCHEMAS, OPT_SET, OPT_JSON,
+       OPT_YES, OPT_RO, OPT_DRY, OPT_REHEARSE, OPT_TARGET, OPT_OOO, OPT_VERSION, OPT_DESC,
+       OPT_SUGGEST, OPT_LOCK_RETRY };
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "database", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "url", required_argument, NULL, OPT_URL },
+	{ "locations", required_argument, NULL, OPT_LOCATIONS },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "schemas", required_argument, NULL, OPT_SCHEMAS },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "yes", no_argument, NULL, OPT_YES },
+	{ "read-only", no_argument, NULL, OPT_RO },
+	{ "dry-run", optional_argument, NULL, OPT_DRY },
+	{ "rehearse", no_argument, NULL, OPT_REHEARSE },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "out-of-order", no_argument, NULL, OPT_OOO },
+	{ "version", required_argument, NULL, OPT_VERSION },
+	{ "description", required_argument, NULL, OPT_DESC },
+	{ "suggest", no_argument, NULL, OPT_SUGGEST },
+	{ "lock-retry-count", required_argument, NULL, OPT_LOCK_RETRY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool parse_opt(int c, struct cli_opts *o)
+{
+	switch (c) {
+	case 'c': o->config_path = optarg; break;
+	case 'd': o->db_name = optarg; break;
+	case OPT_URL: o->url = optarg; break;
+	case OPT_LOCATIONS: o->locations = optarg; break;
+	case OPT_USER: o->user = optarg; break;
+	case OPT_TABLE: o->table = optarg; break;
+	case OPT_SCHEMAS: o->schemas = optarg; break;
+	case OPT_SET: vec_push(&o->sets, optarg); break;
+	case OPT_JSON: o->json = true; break;
+	case OPT_YES: o->yes = true; break;
+	case OPT_RO: o->read_only = true; break;
+	case OPT_DRY: o->dry_run = optarg ? optarg : "-"; break;
+	case OPT_REHEARSE: o->rehearse = true; break;
+	case OPT_TARGET: o->target = optarg; break;
+	case OPT_OOO: o->out_of_order = true; break;
+	case OPT_VERSION: o->version = optarg; break;
+	case OPT_DESC: o->description = optarg; break;
+	case OPT_SUGGEST: o->suggest = true; break;
+	case OPT_LOCK_RETRY: o->lock_retry_count = atoi(optarg); break;
+	default: return false;
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	struct cli_opts o = { .lock_retry_count = -2 };
+	int c;
+	while ((c = getopt_long(argc, argv, "+c:d:h", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!parse_opt(c, &o)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs("tarmac: the console is not part of this build yet; use a command:\n\n", stderr);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[optind++];
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (!strcmp(commands[i].name, name))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "tarmac: unknown command '%s'\n\n", name);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* options may also follow the command */
+	while ((c = getopt_long(argc, argv, "c:d:h", long_opts, NULL)) != -1) {
+		if (!parse_opt(c, &o)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	o.argc = argc - optind;
+	o.argv = argv + optind;
+	int rc = cmd->run(&o);
+	vec_release(&o.sets, NULL);
+	return rc;
+}
