@@ -95,9 +95,21 @@ enum eng_name_result eng_name_parse(const char *filename, const struct eng_namin
 	bool callback = false;
 	const char *prefix = match_prefix(stem, n, &kind, &callback);
 	enum eng_name_result r = ENG_NAME_NOT_SQL;
-	/* Flyway's scanner: a name that is only prefix+suffix is not a candidate. */
-	if (!prefix || callback || stem_len <= strlen(prefix))
+	if (callback)
 		goto out;
+	/* Flyway's naming validator counts every *.sql it cannot parse. */
+	r = ENG_NAME_INVALID;
+	if (!prefix) {
+		err_set(e, ERR_PARSE, "Unrecognised migration name format: %s", filename);
+		goto out;
+	}
+	if (stem_len <= strlen(prefix) && kind != ENG_KIND_REPEATABLE) {
+		invalid_versioned(filename, prefix, suffix, NULL, e);
+		goto out;
+	}
+	r = ENG_NAME_NOT_SQL;
+	if (stem_len <= strlen(prefix))
+		goto out; /* "R.sql": the scanner never offers it */
 	const char *rest = stem + strlen(prefix);
 	const char *sep = strstr(rest, n->separator);
 	size_t left_len = sep ? (size_t)(sep - rest) : strlen(rest);

@@ -17,7 +17,7 @@ int cli_exit_code(enum err_code c)
 {
 	switch (c) {
 	case ERR_OK: return EXIT_OK;
-	case ERR_USAGE: case ERR_PARSE: case ERR_IO: case ERR_READ_ONLY: return EXIT_USAGE;
+	case ERR_USAGE: case ERR_IO: case ERR_READ_ONLY: return EXIT_USAGE;
 	case ERR_NET: case ERR_AUTH: return EXIT_CONNECT;
 	case ERR_LOCKED: return EXIT_LOCKED;
 	default: return EXIT_FAILED;
@@ -129,13 +129,16 @@ enum err_code cli_env_open(struct cli_env *env, const struct cli_opts *o, bool c
 	eng_config_init(&env->own);
 	env->cfg = &env->own;
 	eng_ctx_init(&env->ctx, env->cfg);
+	/* Every problem up to here is one of configuration (exit 2). */
 	enum err_code c = tui_conf_load(&env->conf, o->config_path, e);
 	if (!c)
 		c = pick_config(env, o, e);
 	if (!c)
 		c = apply_options(env->cfg, o, e);
+	if (c && e)
+		e->code = ERR_USAGE;
 	if (c)
-		return c;
+		return ERR_USAGE;
 	eng_ctx_init(&env->ctx, env->cfg);
 	if (!env->cfg->locations.len)
 		return err_set(e, ERR_USAGE, "no migrations location for %s: give --locations or locations = in tarmac.conf", env->name);
