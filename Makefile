@@ -13,10 +13,10 @@ WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wformat=2 -Wundef -Wvla -Wimplicit-fallthrough -fno-common
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CPPFLAGS += -I. -D_GNU_SOURCE
+override CPPFLAGS += -I. -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
-CFLAGS += $(WARN) $(WERROR) $(SAN) $(PKG_CFLAGS) -MMD -MP
-LDFLAGS += $(SAN)
+override CFLAGS += $(WARN) $(WERROR) $(SAN) $(PKG_CFLAGS) -MMD -MP
+override LDFLAGS += $(SAN)
 LDLIBS += $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC := $(wildcard base/*.c) $(wildcard engine/*.c) $(wildcard aws/*.c) \

@@ -83,10 +83,11 @@ const char *db_result_get(const struct db_result *r, size_t row, size_t col);
 void db_result_free(struct db_result *r);
 
 /*
- * Runs a batch of statements with one round trip where the driver can
- * (libpq pipeline mode; MariaDB multi-statements), stopping at the first
- * error. *failed_index gets the index of the failing statement (or -1).
- * Statement texts are borrowed. Not for COPY.
+ * Runs a batch of statements, stopping at the first error; *failed_index
+ * gets the index of the failing statement (or -1). PostgreSQL sends the
+ * batch as one simple-protocol query (one round trip; outside a transaction
+ * block the server runs it as one implicit transaction); MariaDB runs the
+ * statements one by one. Statement texts are borrowed. Not for COPY.
  */
 enum err_code db_exec_batch(struct db *db, const char *const *sqls, size_t n,
 			    long *failed_index, struct err *e);
