@@ -89,8 +89,19 @@ struct batch {
 	size_t offs[BATCH_MAX_STMTS];
 	long lines[BATCH_MAX_STMTS];
 	size_t n;
+	size_t control;          /* leading statements of our own (BEGIN) */
 	size_t done;             /* statements of the migration already run */
+	bool one_by_one;         /* non-transactional: each statement alone */
 };
+
+static void batch_push(struct batch *b, const char *text, size_t len, long line)
+{
+	b->offs[b->n] = b->text.len;
+	b->lines[b->n] = line;
+	buf_add(&b->text, text, len);
+	buf_addc(&b->text, 0);
+	b->n++;
+}
 
 /* Records where and why a statement failed, for the caller and the UI. */
 static enum err_code stmt_failed(struct mig_run *run, const struct eng_resolved *m, long line,
@@ -124,7 +135,8 @@ static enum err_code batch_flush(struct mig_run *run, const struct eng_resolved 
 		size_t at = failed >= 0 && (size_t)failed < b->n ? (size_t)failed : 0;
 		c = stmt_failed(run, m, b->lines[at], sqls[at], e);
 	} else {
-		b->done += b->n;
+		b->done += b->n - b->control;
+		b->control = 0;
 		struct eng_event ev = {
 			.kind = ENG_EV_STATEMENT, .res = m, .mig_index = run->index,
 			.mig_total = run->total, .stmt_index = b->done, .stmt_total = total,
@@ -153,22 +165,26 @@ static enum err_code batch_add(struct mig_run *run, const struct eng_resolved *m
 		free(sql);
 		return c;
 	}
-	b->offs[b->n] = b->text.len;
-	b->lines[b->n] = st->line;
-	buf_add(&b->text, st->text, st->len);
-	buf_addc(&b->text, 0);
-	b->n++;
-	if (b->n == BATCH_MAX_STMTS || b->text.len >= BATCH_MAX_BYTES)
+	batch_push(b, st->text, st->len, st->line);
+	if (b->one_by_one || b->n == BATCH_MAX_STMTS || b->text.len >= BATCH_MAX_BYTES)
 		return batch_flush(run, m, b, total, e);
 	return ERR_OK;
 }
 
+/* Runs the statements; a transactional migration's BEGIN travels in the
+ * first batch, so a small migration costs one round trip before its row. */
 static enum err_code run_statements(struct mig_run *run, const struct eng_resolved *m,
-				    size_t total, struct err *e)
+				    const struct mig_shape *shape, struct err *e)
 {
 	struct stmt_iter it;
 	struct batch *b = xcalloc(1, sizeof *b);
+	size_t total = shape->statements;
 	buf_init(&b->text);
+	b->one_by_one = !shape->transactional;
+	if (shape->transactional) {
+		batch_push(b, "BEGIN", 5, 0);
+		b->control = 1;
+	}
 	enum err_code c = iter_open(&it, run->ctx, m, &run->ph, e);
 	bool have = true;
 	while (!c && have) {
@@ -220,10 +236,7 @@ enum err_code mig_apply(struct mig_run *run, const struct eng_resolved *m,
 {
 	struct db *db = run->ctx->db;
 	uint64_t t0 = time_mono_ns();
-	enum err_code c = shape->transactional ? db_exec(db, "BEGIN", 0, NULL, NULL, e) : ERR_OK;
-	if (c)
-		return c;
-	c = run_statements(run, m, shape->statements, e);
+	enum err_code c = run_statements(run, m, shape, e);
 	int ms = (int)time_ms_between(t0, time_mono_ns());
 	if (!c)
 		c = insert_success(run, m, ms, e);

@@ -152,7 +152,7 @@ struct eng_source_file {
 	char *script;    /* the `script` column: path relative to the location,
 			  * or "bucket/key" for S3 (spec §9) */
 	char *etag;      /* S3 ETag or NULL */
-	int64_t size;
+	int64_t size;    /* -1 when the source does not know it */
 	/* Set by a source that knows the checksums already (S3 cache); else 0. */
 	bool has_cached_checksum;
 	int32_t cached_checksum;

@@ -71,30 +71,104 @@ struct pass {
 	bool *out_of_order;     /* per applied row */
 	bool *latest_run;       /* per applied repeatable row */
 	int *match;             /* per applied row: index of its file, or -1 */
+	size_t *order;          /* file indices, sorted for lookup */
+	size_t nversioned;      /* how many of order are versioned files */
 	bool *file_applied;     /* per file */
 	const struct eng_version *last_applied, *last_resolved;
 	const struct eng_version *applied_baseline, *pending_baseline;
 };
 
+/* Files sorted for lookup: versioned by version, repeatables by
+ * description, so pairing 10,000 rows with 10,000 files stays n log n. */
+static int cmp_file_idx(const void *x, const void *y, void *ctx)
+{
+	const struct pass *p = ctx;
+	const struct eng_resolved *a = p->files->items.items[*(const size_t *)x];
+	const struct eng_resolved *b = p->files->items.items[*(const size_t *)y];
+	bool ra = a->kind == ENG_KIND_REPEATABLE, rb = b->kind == ENG_KIND_REPEATABLE;
+	if (ra != rb)
+		return ra ? 1 : -1;
+	return ra ? strcmp(a->description, b->description) : eng_version_cmp(&a->version, &b->version);
+}
+
+static void index_files(struct pass *p)
+{
+	size_t n = p->files->items.len;
+	p->order = xcalloc(n ? n : 1, sizeof *p->order);
+	for (size_t i = 0; i < n; i++)
+		p->order[i] = i;
+	qsort_r(p->order, n, sizeof *p->order, cmp_file_idx, p);
+	p->nversioned = 0;
+	while (p->nversioned < n &&
+	       ((struct eng_resolved *)p->files->items.items[p->order[p->nversioned]])->kind != ENG_KIND_REPEATABLE)
+		p->nversioned++;
+}
+
 static int find_versioned_file(const struct pass *p, const struct eng_applied *a)
 {
-	for (size_t i = 0; i < p->files->items.len; i++) {
-		const struct eng_resolved *r = p->files->items.items[i];
-		if (r->kind != ENG_KIND_REPEATABLE && !strcmp(r->type, a->type) &&
-		    eng_version_cmp(&r->version, &a->version) == 0)
-			return (int)i;
+	size_t lo = 0, hi = p->nversioned;
+	while (lo < hi) { /* first file whose version is >= a's */
+		size_t mid = lo + (hi - lo) / 2;
+		const struct eng_resolved *r = p->files->items.items[p->order[mid]];
+		if (eng_version_cmp(&r->version, &a->version) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->nversioned; lo++) {
+		const struct eng_resolved *r = p->files->items.items[p->order[lo]];
+		if (eng_version_cmp(&r->version, &a->version))
+			break;
+		if (!strcmp(r->type, a->type))
+			return (int)p->order[lo];
 	}
 	return -1;
 }
 
 static int find_repeatable_file(const struct pass *p, const struct eng_applied *a)
 {
-	for (size_t i = 0; i < p->files->items.len; i++) {
-		const struct eng_resolved *r = p->files->items.items[i];
-		if (r->kind == ENG_KIND_REPEATABLE && !strcmp(r->description, a->description))
-			return (int)i;
+	size_t lo = p->nversioned, hi = p->files->items.len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct eng_resolved *r = p->files->items.items[p->order[mid]];
+		int c = strcmp(r->description, a->description);
+		if (!c)
+			return (int)p->order[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return -1;
+}
+
+/* Marks the last run (highest rank) of every repeatable description. */
+static int cmp_applied_idx(const void *x, const void *y, void *ctx)
+{
+	const struct vec *ap = ctx;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	const struct eng_applied *a = ap->items[i], *b = ap->items[j];
+	int c = strcmp(a->description, b->description);
+	if (!c)
+		c = strcmp(a->type, b->type);
+	return c ? c : (i > j) - (i < j);
+}
+
+static void mark_latest_runs(struct pass *p)
+{
+	const struct vec *ap = p->applied;
+	size_t *idx = xcalloc(ap->len ? ap->len : 1, sizeof *idx), n = 0;
+	for (size_t i = 0; i < ap->len; i++)
+		if (!((struct eng_applied *)ap->items[i])->version_text)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof *idx, cmp_applied_idx, (void *)(uintptr_t)ap);
+	for (size_t k = 0; k < n; k++) {
+		const struct eng_applied *a = ap->items[idx[k]];
+		const struct eng_applied *b = k + 1 < n ? ap->items[idx[k + 1]] : NULL;
+		p->latest_run[idx[k]] = !b || strcmp(a->description, b->description) ||
+					strcmp(a->type, b->type);
+	}
+	free(idx);
 }
 
 /* DELETE rows mark the latest earlier row of the same version/description. */
@@ -133,14 +207,6 @@ static void scan_applied(struct pass *p)
 		const struct eng_applied *a = ap->items[i];
 		if (!a->version_text) {
 			p->match[i] = type_is_synthetic(a->type) ? -1 : find_repeatable_file(p, a);
-			/* the latest run of a description is the last one seen */
-			for (size_t j = 0; j < i; j++) {
-				const struct eng_applied *b = ap->items[j];
-				if (!b->version_text && !strcmp(b->description, a->description) &&
-				    !strcmp(b->type, a->type))
-					p->latest_run[j] = false;
-			}
-			p->latest_run[i] = true;
 			continue;
 		}
 		p->match[i] = find_versioned_file(p, a);
@@ -346,6 +412,7 @@ static void pass_release(struct pass *p)
 	free(p->latest_run);
 	free(p->match);
 	free(p->file_applied);
+	free(p->order);
 }
 
 static enum err_code check_target_exists(const struct pass *p, const struct eng_version *tv,
@@ -386,6 +453,8 @@ enum err_code eng_plan_build(const struct eng_resolved_set *files, const struct 
 	enum err_code c = mark_deleted(&p, e);
 	if (c)
 		goto out;
+	index_files(&p);
+	mark_latest_runs(&p);
 	scan_applied(&p);
 	for (size_t i = 0; i < applied->len; i++)
 		if (p.match[i] >= 0 && ((struct eng_applied *)applied->items[i])->version_text &&

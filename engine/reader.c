@@ -10,7 +10,7 @@
 
 #include "engine/internal.h"
 
-#define READ_CHUNK (256 * 1024)
+#define READ_CHUNK (64 * 1024) /* below malloc's mmap threshold: reused, not mapped per file */
 
 void mig_reader_init(struct mig_reader *r, struct eng_stream *in, const char *name,
 		     const struct ph_values *ph, bool latin1)

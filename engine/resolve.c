@@ -110,9 +110,11 @@ static enum err_code compute_checksum(struct eng_ctx *ctx, struct eng_resolved *
 	return ERR_OK;
 }
 
-/* Reads `<script>.conf` next to a migration, when the source has one. */
-static enum err_code read_sidecar(struct eng_resolved *m, struct vec *files, struct err *e)
+/* Reads `<script>.conf` next to a migration, when the source has one;
+ * `confs` holds only the listing's *.conf files, so this stays cheap. */
+static enum err_code read_sidecar(struct eng_resolved *m, struct vec *confs, struct err *e)
 {
+	struct vec *files = confs;
 	struct buf want = BUF_INIT, text = BUF_INIT;
 	buf_addf(&want, "%s.conf", m->file->script);
 	enum err_code c = ERR_OK;
@@ -155,8 +157,14 @@ static enum err_code resolve_source(struct eng_ctx *ctx, struct eng_source *src,
 				    const struct eng_naming *nm, const struct ph_values *ph,
 				    struct eng_resolved_set *out, struct err *e)
 {
-	struct vec files = VEC_INIT;
+	struct vec files = VEC_INIT, confs = VEC_INIT;
 	enum err_code c = src->ops->list(src, &files, e);
+	for (size_t i = 0; !c && i < files.len; i++) {
+		const char *name = ((struct eng_source_file *)files.items[i])->name;
+		size_t n = strlen(name);
+		if (n > 5 && !strcmp(name + n - 5, ".conf"))
+			vec_push(&confs, files.items[i]);
+	}
 	for (size_t i = 0; !c && i < files.len; i++) {
 		struct eng_source_file *f = files.items[i];
 		struct eng_name name;
@@ -173,8 +181,9 @@ static enum err_code resolve_source(struct eng_ctx *ctx, struct eng_source *src,
 		vec_push(&out->items, m);
 		c = compute_checksum(ctx, m, ph, e);
 		if (!c)
-			c = read_sidecar(m, &files, e);
+			c = read_sidecar(m, &confs, e);
 	}
+	vec_release(&confs, NULL);
 	vec_release(&files, eng_source_file_free);
 	return c;
 }

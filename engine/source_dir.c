@@ -45,20 +45,28 @@ void eng_source_free(struct eng_source *s)
 static enum err_code walk(const char *root, const char *rel, struct vec *files,
 			  struct err *e);
 
-static enum err_code walk_entry(const char *root, const char *rel, const char *name,
+static enum err_code walk_entry(const char *root, const char *rel, const struct dirent *de,
 				struct vec *files, struct err *e)
 {
+	const char *name = de->d_name;
 	struct buf sub = BUF_INIT, full = BUF_INIT;
 	enum err_code c = ERR_OK;
 	buf_addf(&sub, "%s%s%s", rel, *rel ? "/" : "", name);
 	buf_addf(&full, "%s/%s", root, sub.ptr);
-	struct stat st;
-	if (stat(full.ptr, &st) != 0) {
+	struct stat st = { 0 };
+	/* d_type spares a stat per file; links and unknown types are stat'ed. */
+	if (de->d_type == DT_REG) {
+		st.st_mode = S_IFREG;
+		st.st_size = -1;
+	} else if (de->d_type == DT_DIR) {
+		st.st_mode = S_IFDIR;
+	} else if (stat(full.ptr, &st) != 0) {
 		c = err_set(e, ERR_IO, "cannot read %s: %s", full.ptr, strerror(errno));
-	} else if (S_ISDIR(st.st_mode)) {
+	}
+	if (!c && S_ISDIR(st.st_mode)) {
 		if (name[0] != '.') /* hidden directories are not scanned */
 			c = walk(root, sub.ptr, files, e);
-	} else if (S_ISREG(st.st_mode)) {
+	} else if (!c && S_ISREG(st.st_mode)) {
 		struct eng_source_file *f = xcalloc(1, sizeof *f);
 		f->name = xstrdup(name);
 		f->script = xstrdup(sub.ptr);
@@ -87,7 +95,7 @@ static enum err_code walk(const char *root, const char *rel, struct vec *files,
 	while (!c && (de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		c = walk_entry(root, rel, de->d_name, files, e);
+		c = walk_entry(root, rel, de, files, e);
 	}
 	closedir(d);
 	buf_release(&path);
