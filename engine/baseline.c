@@ -71,6 +71,27 @@ static enum err_code write_all(struct eng_ctx *ctx, struct vec *stmts, const str
 	return c;
 }
 
+static enum err_code write_schema_marker(struct eng_ctx *ctx, FILE *dry, struct err *e)
+{
+	struct buf script = BUF_INIT;
+	db_quote_ident(db_dialect(ctx->db), &script, ctx->schema);
+	struct hist_row row = {
+		.rank = 2, .description = "<< Flyway Schema Creation >>", .type = "SCHEMA",
+		.script = script.ptr, .installed_by = ctx->user, .success = true,
+	};
+	enum err_code c = ERR_OK;
+	if (dry) {
+		struct buf b = BUF_INIT;
+		hist_insert_literal(ctx, &row, &b);
+		fprintf(dry, "%s;\n", b.ptr);
+		buf_release(&b);
+	} else {
+		c = hist_insert(ctx, &row, e);
+	}
+	buf_release(&script);
+	return c;
+}
+
 enum err_code eng_baseline(struct eng_ctx *ctx, const struct eng_baseline_options *o,
 			   struct err *e)
 {
@@ -88,6 +109,17 @@ enum err_code eng_baseline(struct eng_ctx *ctx, const struct eng_baseline_option
 		c = eng_history_read(ctx, &rows, &exists, e);
 	if (!c && exists)
 		c = check_existing(ctx, &rows, version, desc, &skip, e);
+	bool schema_exists = true, empty = true;
+	if (!c && !exists)
+		c = hist_schema_state(ctx, &schema_exists, &empty, e);
+	if (!c && !exists && !schema_exists) {
+		if (!cfg->create_schemas)
+			c = err_set(e, ERR_VALIDATE, "Schema \"%s\" doesn't exist yet and createSchemas is false", ctx->schema);
+		struct buf b = BUF_INIT;
+		buf_adds(&b, db_dialect(ctx->db) == DB_PG ? "CREATE SCHEMA " : "CREATE DATABASE ");
+		db_quote_ident(db_dialect(ctx->db), &b, ctx->schema);
+		vec_push(&stmts, buf_detach(&b, NULL));
+	}
 	if (!c && !exists)
 		hist_create_sql(ctx, &stmts);
 	struct hist_row row = {
@@ -97,6 +129,9 @@ enum err_code eng_baseline(struct eng_ctx *ctx, const struct eng_baseline_option
 	};
 	if (!c && !skip)
 		c = write_all(ctx, &stmts, &row, o->dry_run, e);
+	/* Flyway: a schema created by baseline gets its marker after the row. */
+	if (!c && !skip && !schema_exists)
+		c = write_schema_marker(ctx, o->dry_run, e);
 	if (locked)
 		lock_release(ctx);
 	vec_free_strs(&stmts);

@@ -249,6 +249,14 @@ static enum err_code check_pattern(const char *pattern, struct buf *norm, struct
 	return rc;
 }
 
+enum err_code eng_ignore_pattern_check(const char *pattern, struct err *e)
+{
+	struct buf norm = BUF_INIT;
+	enum err_code rc = check_pattern(pattern, &norm, e);
+	buf_release(&norm);
+	return rc;
+}
+
 static enum err_code set_patterns(struct vec *field, const char *value, struct err *e)
 {
 	struct vec items = VEC_INIT, fresh = VEC_INIT;

@@ -290,3 +290,33 @@ int hist_next_rank(const struct vec *rows, bool schema_marker)
 	const struct eng_applied *last = rows->items[rows->len - 1];
 	return last->installed_rank + 1;
 }
+
+/* Does the configured schema exist; is it non-empty (spec §7.1)? */
+enum err_code hist_schema_state(struct eng_ctx *ctx, bool *exists, bool *empty,
+				  struct err *e)
+{
+	bool pg = db_dialect(ctx->db) == DB_PG;
+	const char *p[3] = { ctx->schema, ctx->schema, ctx->schema };
+	struct db_result *r = NULL;
+	enum err_code c = db_query(ctx->db, pg
+		? "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = $1), "
+		  "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		  "  WHERE n.nspname = $1 AND c.relkind IN ('r','v','S','t','m','p','f') AND NOT EXISTS "
+		  "  (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')) + "
+		  "(SELECT count(*) FROM pg_proc f JOIN pg_namespace n ON n.oid = f.pronamespace "
+		  "  WHERE n.nspname = $1 AND NOT EXISTS "
+		  "  (SELECT 1 FROM pg_depend d WHERE d.objid = f.oid AND d.deptype = 'e')) + "
+		  "(SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+		  "  WHERE n.nspname = $1 AND t.typcategory NOT IN ('A','C') AND NOT EXISTS "
+		  "  (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e'))"
+		: "SELECT (SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?), "
+		  "(SELECT count(*) FROM information_schema.tables WHERE table_schema = ?) + "
+		  "(SELECT count(*) FROM information_schema.routines WHERE routine_schema = ?)",
+		pg ? 1 : 3, p, &r, e);
+	if (!c) {
+		*exists = atoi(db_result_get(r, 0, 0)) > 0;
+		*empty = atoi(db_result_get(r, 0, 1)) == 0;
+	}
+	db_result_free(r);
+	return c;
+}

@@ -30,6 +30,9 @@ enum err_code hist_insert(struct eng_ctx *ctx, const struct hist_row *row, struc
 /* The same INSERT with literal values, for dry-run scripts. */
 void hist_insert_literal(struct eng_ctx *ctx, const struct hist_row *row, struct buf *out);
 void hist_row_from_applied(struct hist_row *row, const struct eng_applied *a);
+/* Does the history schema exist; is it empty of Flyway-relevant objects
+ * (spec §7.1: relations, types, functions not owned by extensions)? */
+enum err_code hist_schema_state(struct eng_ctx *ctx, bool *exists, bool *empty, struct err *e);
 /* Flyway's calculateInstalledRank over the rows read so far. */
 int hist_next_rank(const struct vec *rows, bool schema_marker);
 

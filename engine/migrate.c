@@ -62,36 +62,6 @@ static void remember_migration(struct mig_run *run, const struct eng_resolved *m
 	mig_row_release(&row);
 }
 
-/* Does the configured schema exist; is it non-empty (spec §7.1)? */
-static enum err_code schema_state(struct eng_ctx *ctx, bool *exists, bool *empty,
-				  struct err *e)
-{
-	bool pg = db_dialect(ctx->db) == DB_PG;
-	const char *p[3] = { ctx->schema, ctx->schema, ctx->schema };
-	struct db_result *r = NULL;
-	enum err_code c = db_query(ctx->db, pg
-		? "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = $1), "
-		  "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-		  "  WHERE n.nspname = $1 AND c.relkind IN ('r','v','S','t','m','p','f') AND NOT EXISTS "
-		  "  (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')) + "
-		  "(SELECT count(*) FROM pg_proc f JOIN pg_namespace n ON n.oid = f.pronamespace "
-		  "  WHERE n.nspname = $1 AND NOT EXISTS "
-		  "  (SELECT 1 FROM pg_depend d WHERE d.objid = f.oid AND d.deptype = 'e')) + "
-		  "(SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-		  "  WHERE n.nspname = $1 AND t.typcategory NOT IN ('A','C') AND NOT EXISTS "
-		  "  (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e'))"
-		: "SELECT (SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?), "
-		  "(SELECT count(*) FROM information_schema.tables WHERE table_schema = ?) + "
-		  "(SELECT count(*) FROM information_schema.routines WHERE routine_schema = ?)",
-		pg ? 1 : 3, p, &r, e);
-	if (!c) {
-		*exists = atoi(db_result_get(r, 0, 0)) > 0;
-		*empty = atoi(db_result_get(r, 0, 1)) == 0;
-	}
-	db_result_free(r);
-	return c;
-}
-
 static enum err_code exec_all(struct eng_ctx *ctx, const struct vec *stmts, struct err *e)
 {
 	for (size_t i = 0; i < stmts->len; i++) {
@@ -113,7 +83,7 @@ static enum err_code prepare_history(struct mig_run *run, struct buf *script, bo
 	enum err_code c = hist_exists(ctx, &exists, e);
 	*existed = exists;
 	if (!c && !exists)
-		c = schema_state(ctx, &schema_exists, &empty, e);
+		c = hist_schema_state(ctx, &schema_exists, &empty, e);
 	if (c || exists)
 		return c;
 	if (schema_exists && !empty && !cfg->baseline_on_migrate)
@@ -170,6 +140,40 @@ static enum err_code prepare_history(struct mig_run *run, struct buf *script, bo
 	free(desc);
 	buf_release(&b);
 	vec_free_strs(&stmts);
+	return c;
+}
+
+/*
+ * Flyway runs migrations with the history schema first on the search path
+ * (PostgreSQL: "<schema>",<original path>, unless the path already starts
+ * with it) and as the current database on MariaDB (setCatalog).
+ */
+static enum err_code session_for_schema(struct eng_ctx *ctx, struct err *e)
+{
+	if (db_dialect(ctx->db) == DB_MY) {
+		if (ctx->database && !strcmp(ctx->database, ctx->schema))
+			return ERR_OK;
+		struct buf b = BUF_INIT;
+		buf_adds(&b, "USE ");
+		db_quote_ident(DB_MY, &b, ctx->schema);
+		enum err_code c = db_exec(ctx->db, b.ptr, 0, NULL, NULL, e);
+		buf_release(&b);
+		return c;
+	}
+	const char *orig = ctx->search_path ? ctx->search_path : "";
+	size_t n = strlen(ctx->schema);
+	const char *first = *orig == '"' ? orig + 1 : orig;
+	if (!strncmp(first, ctx->schema, n) && strchr(",\"", first[n]) && first[n])
+		return ERR_OK;
+	if (!strcmp(orig, ctx->schema))
+		return ERR_OK;
+	struct buf path = BUF_INIT;
+	db_quote_ident(DB_PG, &path, ctx->schema);
+	if (*orig)
+		buf_addf(&path, ",%s", orig);
+	const char *p[1] = { path.ptr };
+	enum err_code c = db_exec(ctx->db, "SELECT set_config('search_path', $1, false)", 1, p, NULL, e);
+	buf_release(&path);
 	return c;
 }
 
@@ -284,6 +288,8 @@ static enum err_code migrate_locked(struct mig_run *run, struct buf *script,
 	run->res->pending = pending.len;
 	if (!c && !pending.len)
 		message(run->ctx, "Schema %s is up to date. No migration necessary.", run->ctx->schema);
+	if (!c && pending.len && !script)
+		c = session_for_schema(run->ctx, e);
 	if (!c && run->o->rehearse)
 		c = db_exec(run->ctx->db, "BEGIN", 0, NULL, NULL, e);
 	if (!c && run->o->rehearse) {

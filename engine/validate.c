@@ -12,36 +12,6 @@
 
 #define VALIDATE_URL "https://help.red-gate.com/help/flyway-cli11/help_1.aspx?topic=flyway-blog/older-posts/customize-validation-rules-with-ignoremigrationpatterns"
 
-static const char *const pattern_types[] = { "*", "repeatable", "versioned" };
-static const char *const pattern_states[] = { "*", "missing", "pending", "ignored", "future" };
-
-static bool in_list(const char *s, size_t n, const char *const *list, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (strlen(list[i]) == n && strncasecmp(s, list[i], n) == 0)
-			return true;
-	return false;
-}
-
-enum err_code eng_ignore_pattern_check(const char *pattern, struct err *e)
-{
-	const char *colon = strchr(pattern, ':');
-	if (!colon)
-		return err_set(e, ERR_PARSE,
-			       "Invalid pattern '%s'. Pattern must be of the form <migration_type>:<migration_state> See https://documentation.red-gate.com/fd/ignore-migration-patterns-224003091.html for full details",
-			       pattern);
-	size_t tl = (size_t)(colon - pattern);
-	if (!in_list(pattern, tl, pattern_types, 3))
-		return err_set(e, ERR_PARSE,
-			       "Invalid migration type '%.*s'. Valid types are: [*, repeatable, versioned]",
-			       (int)tl, pattern);
-	if (!in_list(colon + 1, strlen(colon + 1), pattern_states, 5))
-		return err_set(e, ERR_PARSE,
-			       "Invalid migration state '%s'. Valid states are: [*, missing, pending, ignored, future]",
-			       colon + 1);
-	return ERR_OK;
-}
-
 static bool is_repeatable(const struct eng_info *i)
 {
 	return i->app ? !i->app->version_text : i->res->kind == ENG_KIND_REPEATABLE;

@@ -273,3 +273,20 @@ case_repair_missing_and_realign() {
 	tm "$url" "$dir" migrate
 	eq "$RC" 0 "$D: migrate after repair"
 }
+
+case_schema_created_with_marker() {
+	local db=${D}_schema url dir target=app
+	url=$(newdb "$D" $db); dir=$(example_dir schema)
+	[ "$D" = my ] && { target=${db}_app; q my $db "DROP DATABASE IF EXISTS $target"; }
+	tm "$url" "$dir" migrate --schemas $target
+	eq "$RC" 0 "$D: migrate into a schema that does not exist yet"
+	local h="$target.flyway_schema_history"
+	local b="success"; [ "$D" = pg ] && b="CASE WHEN success THEN 1 ELSE 0 END"
+	local quoted="\"$target\""; [ "$D" = my ] && quoted="\`$target\`"
+	eq "$(q "$D" $db "SELECT installed_rank, coalesce(version,'NULL'), description, type, script, $b FROM $h ORDER BY 1" | head -2)" \
+		"0|NULL|<< Flyway Schema Creation >>|SCHEMA|$quoted|1
+1|1|create table persons|SQL|V1__create_table_persons.sql|1" "$D: Flyway's SCHEMA marker at rank 0, then the migrations"
+	local where="table_schema = '$target'"
+	eq "$(q "$D" $db "SELECT count(*) FROM information_schema.tables WHERE $where AND lower(table_name) = 'persons'")" 1 \
+		"$D: the migrations ran in that schema"
+}
