@@ -19,7 +19,8 @@ override CFLAGS += $(WARN) $(WERROR) $(SAN) $(PKG_CFLAGS) -MMD -MP
 override LDFLAGS += $(SAN)
 LDLIBS += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC := $(wildcard base/*.c) $(wildcard engine/*.c) $(wildcard aws/*.c) \
+AWS_SRC ?= $(wildcard aws/*.c)
+LIB_SRC := $(wildcard base/*.c) $(wildcard engine/*.c) $(AWS_SRC) \
 	$(filter-out tui/main.c,$(wildcard tui/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtarmac.a

@@ -67,7 +67,10 @@ static const char *match_suffix(const char *name, const struct eng_naming *n)
 	return NULL;
 }
 
+/* Flyway's example in the message: the file's own description (or
+ * "description"), the configured separator, the file's own suffix. */
 static enum eng_name_result invalid_versioned(const char *filename, const char *prefix,
+					      const char *sep, const char *desc,
 					      const char *suffix, const char *detail,
 					      struct err *e)
 {
@@ -77,8 +80,8 @@ static enum eng_name_result invalid_versioned(const char *filename, const char *
 			filename, detail);
 	else
 		err_set(e, ERR_PARSE,
-			"Invalid versioned migration name format: %s (It must contain a version and should look like this: %s1.2__description%s)",
-			filename, prefix, suffix);
+			"Invalid versioned migration name format: %s (It must contain a version and should look like this: %s1.2%s%s%s)",
+			filename, prefix, sep, *desc ? desc : "description", suffix);
 	return ENG_NAME_INVALID;
 }
 
@@ -90,13 +93,27 @@ enum eng_name_result eng_name_parse(const char *filename, const struct eng_namin
 	if (!suffix)
 		return ENG_NAME_NOT_SQL;
 	size_t stem_len = strlen(filename) - strlen(suffix);
+	suffix = filename + stem_len; /* as written: ".SQL" */
 	char *stem = xstrndup(filename, stem_len);
 	enum eng_kind kind = ENG_KIND_VERSIONED;
 	bool callback = false;
 	const char *prefix = match_prefix(stem, n, &kind, &callback);
 	enum eng_name_result r = ENG_NAME_NOT_SQL;
-	if (callback)
+	if (!stem_len)
+		goto out; /* ".sql": not longer than "" + suffix, never scanned */
+	if (callback) {
+		/* a callback is no migration, but a malformed one is invalid */
+		const char *rest = stem + strlen(prefix), *sep = strstr(rest, n->separator);
+		size_t left = sep ? (size_t)(sep - rest) : strlen(rest);
+		const char *desc = sep ? sep + strlen(n->separator) : "";
+		if (left) {
+			r = ENG_NAME_INVALID;
+			err_set(e, ERR_PARSE,
+				"Invalid repeatable migration / callback name format: %s (It cannot contain a version and should look like this: %s%s%s%s)",
+				filename, prefix, n->separator, *desc ? desc : "description", suffix);
+		}
 		goto out;
+	}
 	/* Flyway's naming validator counts every *.sql it cannot parse. */
 	r = ENG_NAME_INVALID;
 	if (!prefix) {
@@ -104,7 +121,7 @@ enum eng_name_result eng_name_parse(const char *filename, const struct eng_namin
 		goto out;
 	}
 	if (stem_len <= strlen(prefix) && kind != ENG_KIND_REPEATABLE) {
-		invalid_versioned(filename, prefix, suffix, NULL, e);
+		invalid_versioned(filename, prefix, n->separator, "", suffix, NULL, e);
 		goto out;
 	}
 	r = ENG_NAME_NOT_SQL;
@@ -118,20 +135,20 @@ enum eng_name_result eng_name_parse(const char *filename, const struct eng_namin
 		r = ENG_NAME_INVALID;
 		if (left_len) {
 			err_set(e, ERR_PARSE,
-				"Invalid repeatable migration / callback name format: %s (It cannot contain a version and should look like this: %s__description%s)",
-				filename, prefix, suffix);
+				"Invalid repeatable migration / callback name format: %s (It cannot contain a version and should look like this: %s%s%s%s)",
+				filename, prefix, n->separator, *desc ? desc : "description", suffix);
 			goto out;
 		}
 	} else {
 		r = ENG_NAME_INVALID;
 		if (!left_len) {
-			invalid_versioned(filename, prefix, suffix, NULL, e);
+			invalid_versioned(filename, prefix, n->separator, desc, suffix, NULL, e);
 			goto out;
 		}
 		char *vs = xstrndup(rest, left_len);
 		enum err_code c = eng_version_parse(vs, &out->version, NULL);
 		if (c) {
-			invalid_versioned(filename, prefix, suffix, vs, e);
+			invalid_versioned(filename, prefix, n->separator, desc, suffix, vs, e);
 			free(vs);
 			goto out;
 		}

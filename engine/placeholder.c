@@ -58,8 +58,10 @@ static enum err_code resolve(const struct ph_values *v, const char *name, size_t
 	if (!val && ns_match) {
 		bool known;
 		val = lookup_default(v, name + ns, n - ns, &known);
-		if (!val)
-			return err_set(e, ERR_PARSE,
+	}
+	/* Flyway's message test is case-sensitive: startsWith("flyway:") */
+	if (!val && ns_match && strncmp(name, "flyway", 6) == 0) {
+		return err_set(e, ERR_PARSE,
 				       "Failed to populate value for default placeholder: %s%.*s%s",
 				       v->prefix, (int)n, name, v->suffix);
 	}
@@ -83,11 +85,15 @@ enum err_code ph_replace(const struct ph_values *v, const char *in, size_t len, 
 			break;
 		}
 		i = (size_t)(p - in);
-		if (i + pl > len && !final)
+		size_t m = 0;
+		while (m < pl && i + m < len && in[i + m] == v->prefix[m])
+			m++;
+		if (m < pl && i + m == len && !final)
 			break; /* the look-ahead needs bytes we do not have yet */
-		if (i + pl > len || memcmp(in + i, v->prefix, pl) != 0) {
-			/* Flyway emits the look-ahead as is, without re-checking it. */
-			i += i + pl > len ? len - i : pl;
+		if (m < pl) {
+			/* Flyway's look-ahead stops at the first character that does
+			 * not match and emits what it read without re-checking it. */
+			i += i + m < len ? m + 1 : m;
 			continue;
 		}
 		const char *name = in + i + pl;
@@ -98,7 +104,10 @@ enum err_code ph_replace(const struct ph_values *v, const char *in, size_t len, 
 		if (!end) {
 			/* Unterminated: Flyway reads to EOF and drops the last char. */
 			size_t n = len - i - pl;
-			return resolve(v, name, n ? n - 1 : 0, out, e);
+			enum err_code c = resolve(v, name, n >= sl ? n - sl : 0, out, e);
+			if (!c)
+				*used = len;
+			return c;
 		}
 		enum err_code c = resolve(v, name, (size_t)(end - name), out, e);
 		if (c)

@@ -188,6 +188,8 @@ static enum err_code mark_deleted(struct pass *p, struct err *e)
 				: !a->version_text && !strcmp(a->description, d->description);
 			if (!same)
 				continue;
+			if (p->deleted[j] && !d->version_text)
+				break; /* markRepeatableAsDeleted: nothing more to do */
 			if (p->deleted[j])
 				return err_set(e, ERR_VALIDATE,
 					       "Corrupted schema history: multiple delete entries for version %s",
@@ -468,6 +470,10 @@ enum err_code eng_plan_build(const struct eng_resolved_set *files, const struct 
 		goto out;
 	for (size_t i = 0; i < applied->len; i++) {
 		int m = p.match[i];
+		const struct eng_applied *a = applied->items[i];
+		/* Flyway does not list a versioned DELETE row, only what it deleted */
+		if (a->version_text && !strcmp(a->type, "DELETE") && a->success)
+			continue;
 		add_row(plan, applied_state(&p, i), m >= 0 ? files->items.items[m] : NULL,
 			applied->items[i]);
 	}

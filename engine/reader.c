@@ -83,10 +83,10 @@ static enum err_code decode(struct mig_reader *r, const char *raw, size_t n, boo
 /* Drops a BOM at the very start of the text (Flyway's BomFilter). */
 static void drop_bom(struct mig_reader *r, struct buf *t, size_t from)
 {
-	if (r->started || t->len - from < 3)
+	if (r->started || t->len == from)
 		return;
 	r->started = true;
-	if (memcmp(t->ptr + from, "\xEF\xBB\xBF", 3) == 0) {
+	if (t->len - from >= 3 && memcmp(t->ptr + from, "\xEF\xBB\xBF", 3) == 0) {
 		memmove(t->ptr + from, t->ptr + from + 3, t->len - from - 3);
 		buf_setlen(t, t->len - 3);
 	}
@@ -101,7 +101,7 @@ static enum err_code read_some(struct mig_reader *r, size_t chunk, struct err *e
 		r->eof = got == 0;
 		size_t from = r->text.len;
 		c = decode(r, raw, got, r->eof, &r->text, e);
-		if (!c && (r->eof || r->text.len - from >= 3))
+		if (!c)
 			drop_bom(r, &r->text, from);
 		if (!c) {
 			count_lines(r, r->text.ptr + from, r->text.len - from);

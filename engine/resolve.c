@@ -94,10 +94,17 @@ static enum err_code compute_checksum(struct eng_ctx *ctx, struct eng_resolved *
 		return ERR_OK;
 	}
 	struct ph_values ph = *base;
-	ph.filename = m->file->name;
+	/* ResourceName.getFilename(): no separator when the description is empty */
+	char *fname = xstrdup(m->file->name);
+	const char *sep = ctx->cfg->separator;
+	char *s = *m->description ? NULL : strstr(fname, sep);
+	if (s)
+		memmove(s, s + strlen(sep), strlen(s + strlen(sep)) + 1);
+	ph.filename = fname;
 	uint32_t raw = 0, replaced = 0;
 	enum err_code code = checksum_stream(m->source, m->file, repl ? &ph : NULL,
 					     eng_config_latin1(c), &raw, &replaced, e);
+	free(fname);
 	if (code)
 		return code;
 	m->checksum = ck_signed(repl ? replaced : raw);

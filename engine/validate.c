@@ -45,6 +45,20 @@ static bool ignored_by(const struct vec *patterns, const char *extra,
 	return false;
 }
 
+/* ValidatePatternUtils.is<State>Ignored: ignored for both types. */
+static bool ignored_for_both(const struct vec *patterns, const char *extra,
+			     const struct eng_info *i, enum eng_state s)
+{
+	struct eng_info as = *i;
+	struct eng_resolved rv = { .kind = ENG_KIND_VERSIONED }, rr = { .kind = ENG_KIND_REPEATABLE };
+	as.state = s;
+	as.app = NULL;
+	as.res = &rv;
+	bool v = ignored_by(patterns, extra, &as);
+	as.res = &rr;
+	return v && ignored_by(patterns, extra, &as);
+}
+
 static bool type_synthetic(const char *t)
 {
 	return !strcmp(t, "SCHEMA") || !strcmp(t, "BASELINE") || !strcmp(t, "DELETE");
@@ -89,8 +103,7 @@ static void check_both(const struct eng_info *i, const struct eng_version *basel
 	}
 	bool check_sum = !rep || (pending_ignored && i->state != ENG_STATE_OUTDATED &&
 				  i->state != ENG_STATE_SUPERSEDED);
-	if (check_sum && a->has_checksum && a->checksum != r->checksum &&
-	    !(r->has_equivalent && a->checksum == r->equivalent_checksum)) {
+	if (check_sum && a->has_checksum && a->checksum != r->checksum) {
 		char x[16], y[16];
 		snprintf(x, sizeof x, "%d", a->checksum);
 		snprintf(y, sizeof y, "%d", r->checksum);
@@ -100,7 +113,7 @@ static void check_both(const struct eng_info *i, const struct eng_version *basel
 	char *d = eng_abbreviate_description(r->description);
 	const char *ad = strcmp(a->description, "<< no description >>") ? a->description : "";
 	if (strcmp(d, ad))
-		mismatch(out, i, "description", a->description, d);
+		mismatch(out, i, "description", a->description, r->description);
 	free(d);
 }
 
@@ -116,9 +129,9 @@ static void validate_one(const struct eng_info *i, const struct vec *patterns,
 		return;
 	bool rep = is_repeatable(i);
 	const char *id = rep ? eng_info_description(i) : eng_info_version(i);
-	struct eng_info as_future = *i;
-	as_future.state = ENG_STATE_FUTURE_SUCCESS;
-	if (s == ENG_STATE_FUTURE_FAILED && ignored_by(patterns, extra, &as_future))
+	bool pending_ignored = ignored_for_both(patterns, extra, i, ENG_STATE_PENDING);
+	if (s == ENG_STATE_FUTURE_FAILED &&
+	    ignored_for_both(patterns, extra, i, ENG_STATE_FUTURE_SUCCESS))
 		return; /* ignoring future migrations covers failed ones too */
 	if (eng_state_is_failed(s)) {
 		if (rep)
@@ -144,17 +157,12 @@ static void validate_one(const struct eng_info *i, const struct vec *patterns,
 		return;
 	}
 	if (s == ENG_STATE_OUTDATED) {
-		struct eng_info as_pending = *i;
-		as_pending.state = ENG_STATE_PENDING;
-		if (!ignored_by(patterns, extra, &as_pending))
+		if (!pending_ignored)
 			msg(out, "Detected outdated resolved repeatable migration that should be re-applied to database: %s.\nRun migrate to execute this migration.", id);
 		return;
 	}
-	if (i->app && i->res) {
-		struct eng_info as_pending = *i;
-		as_pending.state = ENG_STATE_PENDING;
-		check_both(i, baseline, ignored_by(patterns, extra, &as_pending), out);
-	}
+	if (i->app && i->res)
+		check_both(i, baseline, pending_ignored, out);
 }
 
 enum err_code eng_validate_plan(const struct eng_plan *plan, const struct vec *ignore_patterns,
