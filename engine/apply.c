@@ -14,7 +14,7 @@
 #include "engine/migrate.h"
 
 #define BATCH_MAX_STMTS 512
-#define BATCH_MAX_BYTES (1024 * 1024)
+#define BATCH_MAX_BYTES ((size_t)1024 * 1024)
 
 void mig_emit(struct eng_ctx *ctx, const struct eng_event *ev)
 {

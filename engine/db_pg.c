@@ -384,7 +384,7 @@ static enum err_code pg_exec_batch(struct db *db, const char *const *sqls, size_
 static enum err_code copy_send(struct db *db, const char *data, size_t len, struct err *e)
 {
 	PGconn *c = pg_of(db)->conn;
-	const size_t chunk = 256 * 1024;
+	const size_t chunk = (size_t)256 * 1024;
 	for (size_t off = 0; off < len; off += chunk) {
 		size_t n = len - off < chunk ? len - off : chunk;
 		if (PQputCopyData(c, data + off, (int)n) != 1)

@@ -31,14 +31,19 @@ struct ph_values {
 };
 
 /*
- * Replaces placeholders in in[0..len) and appends the result to out.
- * Stops before a placeholder that may be incomplete unless `final`; returns
+ * Replaces placeholders in in.text[0..in.len) and appends the result to out.
+ * Stops before a placeholder that may be incomplete unless in.final; returns
  * the number of input bytes used up (the caller keeps the rest and calls
  * again with more appended). ERR_PARSE with Flyway's messages for unknown
  * names (the `name` of the file is prefixed by the caller).
  */
-enum err_code ph_replace(const struct ph_values *v, const char *in, size_t len, bool final,
-			 struct buf *out, size_t *used, struct err *e);
+struct ph_input {
+	const char *text;
+	size_t len;
+	bool final;      /* no more text follows */
+};
+enum err_code ph_replace(const struct ph_values *v, struct ph_input in, struct buf *out,
+			 size_t *used, struct err *e);
 
 /* ---- migration text reader --------------------------------------------- */
 

@@ -71,17 +71,20 @@ static const char *match_suffix(const char *name, const struct eng_naming *n)
  * "description"), the configured separator, the file's own suffix. */
 static enum eng_name_result invalid_versioned(const char *filename, const char *prefix,
 					      const char *sep, const char *desc,
-					      const char *suffix, const char *detail,
-					      struct err *e)
+					      const char *suffix, struct err *e)
 {
-	if (detail)
-		err_set(e, ERR_PARSE,
-			"Invalid versioned migration name format: %s (could not recognise version number %s)",
-			filename, detail);
-	else
-		err_set(e, ERR_PARSE,
-			"Invalid versioned migration name format: %s (It must contain a version and should look like this: %s1.2%s%s%s)",
-			filename, prefix, sep, *desc ? desc : "description", suffix);
+	err_set(e, ERR_PARSE,
+		"Invalid versioned migration name format: %s (It must contain a version and should look like this: %s1.2%s%s%s)",
+		filename, prefix, sep, *desc ? desc : "description", suffix);
+	return ENG_NAME_INVALID;
+}
+
+static enum eng_name_result invalid_version_number(const char *filename, const char *version,
+						   struct err *e)
+{
+	err_set(e, ERR_PARSE,
+		"Invalid versioned migration name format: %s (could not recognise version number %s)",
+		filename, version);
 	return ENG_NAME_INVALID;
 }
 
@@ -121,7 +124,7 @@ enum eng_name_result eng_name_parse(const char *filename, const struct eng_namin
 		goto out;
 	}
 	if (stem_len <= strlen(prefix) && kind != ENG_KIND_REPEATABLE) {
-		invalid_versioned(filename, prefix, n->separator, "", suffix, NULL, e);
+		invalid_versioned(filename, prefix, n->separator, "", suffix, e);
 		goto out;
 	}
 	r = ENG_NAME_NOT_SQL;
@@ -142,13 +145,13 @@ enum eng_name_result eng_name_parse(const char *filename, const struct eng_namin
 	} else {
 		r = ENG_NAME_INVALID;
 		if (!left_len) {
-			invalid_versioned(filename, prefix, n->separator, desc, suffix, NULL, e);
+			invalid_versioned(filename, prefix, n->separator, desc, suffix, e);
 			goto out;
 		}
 		char *vs = xstrndup(rest, left_len);
 		enum err_code c = eng_version_parse(vs, &out->version, NULL);
 		if (c) {
-			invalid_versioned(filename, prefix, n->separator, desc, suffix, vs, e);
+			invalid_version_number(filename, vs, e);
 			free(vs);
 			goto out;
 		}

@@ -73,9 +73,12 @@ static enum err_code resolve(const struct ph_values *v, const char *name, size_t
 	return ERR_OK;
 }
 
-enum err_code ph_replace(const struct ph_values *v, const char *in, size_t len, bool final,
-			 struct buf *out, size_t *used, struct err *e)
+enum err_code ph_replace(const struct ph_values *v, struct ph_input input, struct buf *out,
+			 size_t *used, struct err *e)
 {
+	const char *in = input.text;
+	size_t len = input.len;
+	bool final = input.final;
 	size_t pl = strlen(v->prefix), sl = strlen(v->suffix), i = 0, plain = 0;
 	*used = 0;
 	while (i < len) {

@@ -292,36 +292,37 @@ static enum eng_state applied_state(const struct pass *p, size_t i)
 	return ENG_STATE_SUCCESS;
 }
 
-/* The target as a version, or NULL for latest; *next for "next". */
-static enum err_code target_version(const struct eng_plan_options *o, const struct pass *p,
-				    struct eng_version *tv, bool *has, bool *next,
-				    bool *optional, struct err *e)
+/* The migrate target: a version (has), "next", or latest (neither). */
+struct target {
+	struct eng_version v;
+	bool has, next, optional;   /* optional: "5?" does not fail when missing */
+};
+
+static enum err_code target_parse(const struct eng_plan_options *o, const struct pass *p,
+				  struct target *t, struct err *e)
 {
-	*has = *next = *optional = false;
-	const char *t = o ? o->target : NULL;
-	if (!t || !*t || !strcasecmp(t, "latest"))
+	memset(t, 0, sizeof *t);
+	const char *s = o ? o->target : NULL;
+	if (!s || !*s || !strcasecmp(s, "latest"))
 		return ERR_OK;
-	if (!strcasecmp(t, "next")) {
-		*next = true;
-		return ERR_OK;
-	}
-	if (!strcasecmp(t, "current")) {
-		if (p->last_applied) {
-			eng_version_copy(tv, p->last_applied);
-			*has = true;
-		} else {
-			eng_version_parse("0", tv, NULL);
-			*has = true;
-		}
+	if (!strcasecmp(s, "next")) {
+		t->next = true;
 		return ERR_OK;
 	}
-	size_t n = strlen(t);
-	*optional = t[n - 1] == '?';
-	char *s = xstrndup(t, *optional ? n - 1 : n);
-	enum err_code c = eng_version_parse(s, tv, e);
-	free(s);
-	if (!c)
-		*has = true;
+	t->has = true;
+	if (!strcasecmp(s, "current")) {
+		if (p->last_applied)
+			eng_version_copy(&t->v, p->last_applied);
+		else
+			eng_version_parse("0", &t->v, NULL);
+		return ERR_OK;
+	}
+	size_t n = strlen(s);
+	t->optional = s[n - 1] == '?';
+	char *text = xstrndup(s, t->optional ? n - 1 : n);
+	enum err_code c = eng_version_parse(text, &t->v, e);
+	free(text);
+	t->has = !c;
 	return c;
 }
 
@@ -450,8 +451,7 @@ enum err_code eng_plan_build(const struct eng_resolved_set *files, const struct 
 		.latest_run = xcalloc(na, sizeof(bool)), .match = xcalloc(na, sizeof(int)),
 		.file_applied = xcalloc(nf, sizeof(bool)),
 	};
-	struct eng_version tv = { 0 };
-	bool has_tv = false, next = false, optional = false;
+	struct target t = { 0 };
 	enum err_code c = mark_deleted(&p, e);
 	if (c)
 		goto out;
@@ -463,9 +463,9 @@ enum err_code eng_plan_build(const struct eng_resolved_set *files, const struct 
 		    !p.deleted[i])
 			p.file_applied[p.match[i]] = true;
 	scan_files(&p);
-	c = target_version(o, &p, &tv, &has_tv, &next, &optional, e);
-	if (!c && has_tv)
-		c = check_target_exists(&p, &tv, optional, o, e);
+	c = target_parse(o, &p, &t, e);
+	if (!c && t.has)
+		c = check_target_exists(&p, &t.v, t.optional, o, e);
 	if (c)
 		goto out;
 	for (size_t i = 0; i < applied->len; i++) {
@@ -477,14 +477,14 @@ enum err_code eng_plan_build(const struct eng_resolved_set *files, const struct 
 		add_row(plan, applied_state(&p, i), m >= 0 ? files->items.items[m] : NULL,
 			applied->items[i]);
 	}
-	add_unapplied(&p, plan, o, has_tv ? &tv : NULL, next);
+	add_unapplied(&p, plan, o, t.has ? &t.v : NULL, t.next);
 	vec_sort(&plan->rows, cmp_rows);
 	if (p.last_applied)
 		eng_version_copy(&plan->current, p.last_applied);
 out:
 	if (c)
 		eng_plan_release(plan);
-	eng_version_release(&tv);
+	eng_version_release(&t.v);
 	pass_release(&p);
 	return c;
 }

@@ -10,7 +10,7 @@
 
 #include "engine/internal.h"
 
-#define READ_CHUNK (64 * 1024) /* below malloc's mmap threshold: reused, not mapped per file */
+#define READ_CHUNK ((size_t)64 * 1024) /* below malloc's mmap threshold: reused, not mapped per file */
 
 void mig_reader_init(struct mig_reader *r, struct eng_stream *in, const char *name,
 		     const struct ph_values *ph, bool latin1)
@@ -41,7 +41,7 @@ static enum err_code bad_utf8(struct mig_reader *r, size_t at, struct err *e)
 		       "Unable to calculate checksum of %s: invalid UTF-8 at line %ld (byte %llu). "
 		       "Please ensure you have configured the correct file encoding with "
 		       "'flyway.encoding'",
-		       r->name, r->line, (unsigned long long)(r->offset + at));
+		       r->name, r->line, (unsigned long long)r->offset + at);
 }
 
 /* Appends the decoded form of raw bytes to dst (Latin-1 → UTF-8, or UTF-8
@@ -130,7 +130,7 @@ enum err_code mig_reader_fill(struct mig_reader *r, struct buf *out, size_t chun
 			return c;
 		size_t used = r->text.len;
 		if (r->ph) {
-			c = ph_replace(r->ph, r->text.ptr, r->text.len, r->eof, out, &used, e);
+			c = ph_replace(r->ph, (struct ph_input){ r->text.ptr, r->text.len, r->eof }, out, &used, e);
 			if (c) {
 				err_prefix(e, "%s", r->name);
 				return c;

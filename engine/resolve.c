@@ -13,7 +13,7 @@
 
 #include "engine/internal.h"
 
-#define SIDECAR_MAX (64 * 1024)
+#define SIDECAR_MAX ((size_t)64 * 1024)
 
 void eng_resolved_set_release(struct eng_resolved_set *s)
 {
@@ -59,10 +59,15 @@ bool eng_config_latin1(const struct eng_config *c)
 			       !strcasecmp(c->encoding, "latin1"));
 }
 
+/* Both of Flyway's checksums of one file: raw and after placeholders. */
+struct sums {
+	uint32_t raw, repl;
+};
+
 /* Reads the whole file through a reader, keeping both checksums. */
 static enum err_code checksum_stream(struct eng_source *src, struct eng_source_file *f,
-				     const struct ph_values *ph, bool latin1,
-				     uint32_t *raw, uint32_t *repl, struct err *e)
+				     const struct ph_values *ph, bool latin1, struct sums *out,
+				     struct err *e)
 {
 	struct eng_stream *st = NULL;
 	enum err_code c = src->ops->open(src, f, &st, e);
@@ -76,8 +81,8 @@ static enum err_code checksum_stream(struct eng_source *src, struct eng_source_f
 		buf_reset(&chunk);
 		c = mig_reader_fill(&r, &chunk, 0, &eof, e);
 	}
-	*raw = r.crc_raw;
-	*repl = r.crc_repl;
+	out->raw = r.crc_raw;
+	out->repl = r.crc_repl;
 	buf_release(&chunk);
 	mig_reader_release(&r);
 	st->close(st);
@@ -101,9 +106,10 @@ static enum err_code compute_checksum(struct eng_ctx *ctx, struct eng_resolved *
 	if (s)
 		memmove(s, s + strlen(sep), strlen(s + strlen(sep)) + 1);
 	ph.filename = fname;
-	uint32_t raw = 0, replaced = 0;
+	struct sums sums = { 0, 0 };
 	enum err_code code = checksum_stream(m->source, m->file, repl ? &ph : NULL,
-					     eng_config_latin1(c), &raw, &replaced, e);
+					     eng_config_latin1(c), &sums, e);
+	uint32_t raw = sums.raw, replaced = sums.repl;
 	free(fname);
 	if (code)
 		return code;

@@ -216,7 +216,7 @@ enum err_code eng_stream_slurp(struct eng_stream *s, struct buf *out, size_t cap
 			       struct err *e)
 {
 	for (;;) {
-		buf_grow(out, 64 * 1024);
+		buf_grow(out, (size_t)64 * 1024);
 		size_t got = 0;
 		enum err_code c = s->read(s, out->ptr + out->len, out->cap - out->len, &got, e);
 		if (c)

@@ -50,8 +50,8 @@ enum sql_split_result {
 void sql_splitter_init(struct sql_splitter *s, enum db_dialect d, int server_version);
 
 /*
- * Looks for the next statement in in[0..len), which starts at the first
- * byte not yet consumed. `final` says no more input follows (then an
+ * Looks for the next statement in in.text[0..in.len), which starts at the first
+ * byte not yet consumed. in.final says no more input follows (then an
  * unterminated last statement is returned as a statement, as Flyway does,
  * unless it is inside a string/comment/block/dollar quote, which is an error:
  * "Incomplete statement at line L col C: <first 60 chars>" or
@@ -62,8 +62,14 @@ void sql_splitter_init(struct sql_splitter *s, enum db_dialect d, int server_ver
  * DELIMITER directives already passed). Directives and comment-only text
  * are consumed and never returned as statements.
  */
-enum sql_split_result sql_split_next(struct sql_splitter *s, const char *in, size_t len,
-				     bool final, struct sql_stmt *st, size_t *consumed,
-				     struct err *e);
+/* A window of the file: text[0..len), and whether more follows. */
+struct sql_input {
+	const char *text;
+	size_t len;
+	bool final;
+};
+
+enum sql_split_result sql_split_next(struct sql_splitter *s, struct sql_input in,
+				     struct sql_stmt *st, size_t *consumed, struct err *e);
 
 #endif

@@ -8,6 +8,8 @@
 
 #include "engine/migrate.h"
 
+#define ITER_MIN_READ ((size_t)256 * 1024)
+
 enum err_code iter_open(struct stmt_iter *it, struct eng_ctx *ctx, const struct eng_resolved *m,
 			const struct ph_values *ph, struct err *e)
 {
@@ -42,8 +44,8 @@ enum err_code iter_next(struct stmt_iter *it, struct sql_stmt *st, bool *have, s
 	it->drop = 0;
 	for (;;) {
 		size_t consumed = 0;
-		enum sql_split_result r = sql_split_next(&it->sp, it->win.ptr, it->win.len,
-							 it->eof, st, &consumed, e);
+		struct sql_input in = { it->win.ptr, it->win.len, it->eof };
+		enum sql_split_result r = sql_split_next(&it->sp, in, st, &consumed, e);
 		if (r == SQL_SPLIT_STMT) {
 			it->drop = consumed;
 			it->index++;
@@ -59,7 +61,11 @@ enum err_code iter_next(struct stmt_iter *it, struct sql_stmt *st, bool *have, s
 		buf_consume(&it->win, consumed);
 		if (it->eof)
 			return ERR_OK;
-		enum err_code c = mig_reader_fill(&it->rd, &it->win, 0, &it->eof, e);
+		/* Grow the window geometrically: the splitter rescans an unfinished
+		 * statement from its start, so fixed steps would be quadratic on a
+		 * huge statement or COPY block. */
+		size_t want = it->win.len > ITER_MIN_READ ? it->win.len : ITER_MIN_READ;
+		enum err_code c = mig_reader_fill(&it->rd, &it->win, want, &it->eof, e);
 		if (c)
 			return c;
 	}

@@ -57,7 +57,7 @@ static void replace_all(const struct ph_values *v, const char *in, size_t len, s
 		CHECK(win);
 		memcpy(win, pending.ptr, pending.len);
 		size_t used = (size_t)-1;
-		o->code = ph_replace(v, win, pending.len, final, &out, &used, &e);
+		o->code = ph_replace(v, (struct ph_input){ win, pending.len, final }, &out, &used, &e);
 		free(win);
 		if (o->code)
 			break;

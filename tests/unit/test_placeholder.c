@@ -141,7 +141,7 @@ static const struct ph_case cases[] = {
 static bool one_shot(const struct ph_values *v, const char *in, struct buf *out, struct err *e)
 {
 	size_t used = 12345;
-	enum err_code c = ph_replace(v, in, strlen(in), true, out, &used, e);
+	enum err_code c = ph_replace(v, (struct ph_input){ in, strlen(in), true }, out, &used, e);
 	if (c)
 		return false;
 	if (used != strlen(in)) {
@@ -197,7 +197,7 @@ static void test_unpopulated_defaults(void **state)
 		struct buf out = BUF_INIT;
 		struct err e = ERR_INIT;
 		size_t used;
-		assert_int_equal(ph_replace(&v, in, strlen(in), true, &out, &used, &e), ERR_PARSE);
+		assert_int_equal(ph_replace(&v, (struct ph_input){ in, strlen(in), true }, &out, &used, &e), ERR_PARSE);
 		assert_string_equal(e.msg, want);
 		buf_release(&out);
 	}
@@ -212,7 +212,7 @@ static void test_user_values_without_defaults(void **state)
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
 	size_t used;
-	assert_int_equal(ph_replace(&v, "${x}", 4, true, &out, &used, &e), ERR_PARSE);
+	assert_int_equal(ph_replace(&v, (struct ph_input){ "${x}", 4, true }, &out, &used, &e), ERR_PARSE);
 	assert_string_equal(e.msg, NO_VALUE("${x}"));
 	buf_release(&out);
 }
@@ -232,7 +232,7 @@ static enum err_code streamed(const struct ph_values *v, const char *in, size_t 
 		pos += n;
 		bool final = pos == len;
 		size_t used = 0;
-		c = ph_replace(v, pending.ptr, pending.len, final, out, &used, e);
+		c = ph_replace(v, (struct ph_input){ pending.ptr, pending.len, final }, out, &used, e);
 		if (c)
 			break;
 		if (used > pending.len) {
@@ -273,7 +273,7 @@ static void test_streaming_equals_one_shot(void **state)
 		struct buf want = BUF_INIT;
 		struct err we = ERR_INIT;
 		size_t used;
-		enum err_code wc = ph_replace(&v, in, strlen(in), true, &want, &used, &we);
+		enum err_code wc = ph_replace(&v, (struct ph_input){ in, strlen(in), true }, &want, &used, &we);
 		size_t len = strlen(in);
 		for (size_t piece = 1; piece <= (len ? len : 1); piece++) {
 			struct buf got = BUF_INIT;
@@ -313,8 +313,7 @@ static void test_stops_before_incomplete(void **state)
 		struct buf out = BUF_INIT;
 		struct err e = ERR_INIT;
 		size_t used = 99;
-		assert_int_equal(ph_replace(&v, cases2[i].in, strlen(cases2[i].in), false, &out,
-					    &used, &e), ERR_OK);
+		assert_int_equal(ph_replace(&v, (struct ph_input){ cases2[i].in, strlen(cases2[i].in), false }, &out, &used, &e), ERR_OK);
 		assert_int_equal(used, cases2[i].used);
 		assert_string_equal(out.ptr, cases2[i].out);
 		buf_release(&out);
