@@ -88,8 +88,14 @@ int32_t java_string_hash(const char *s);
 
 /* ---- shared by resolve/migrate ------------------------------------------ */
 
-/* Fills v with the context's placeholder values; timestamp is the caller's buffer. */
-void eng_ph_values_fill(struct eng_ctx *ctx, struct ph_values *v, char *timestamp, size_t n);
+/* Storage for the run-time placeholder values (owned by the caller, so
+ * workers on different threads never share it). */
+struct ph_storage {
+	char timestamp[32];
+	char cwd[4096];
+};
+/* Fills v with the context's placeholder values, pointing into st. */
+void eng_ph_values_fill(struct eng_ctx *ctx, struct ph_values *v, struct ph_storage *st);
 bool eng_config_latin1(const struct eng_config *c);
 /* Parses a `<script>.conf` sidecar (executeInTransaction=true|false). */
 enum err_code eng_sidecar_parse(const char *text, const char *name, int *tx_override,

@@ -255,7 +255,7 @@ static void script_header(struct mig_run *run, struct buf *s)
 {
 	struct eng_ctx *ctx = run->ctx;
 	buf_addf(s, "---====================================\n-- Flyway Dry Run (%s)\n"
-		 "---====================================\n\n", run->ts);
+		 "---====================================\n\n", run->ph_store.timestamp);
 	buf_addf(s, "-- tarmac dry run for %s, schema history %s\n", db_server_version(ctx->db),
 		 ctx->table_q);
 	if (run->pg) {
@@ -342,7 +342,7 @@ enum err_code eng_migrate(struct eng_ctx *ctx, const struct eng_migrate_options 
 	if (o->rehearse && db_dialect(ctx->db) != DB_PG)
 		return err_set(e, ERR_USAGE, "--rehearse needs PostgreSQL: MariaDB cannot roll back DDL");
 	struct mig_run run = { .ctx = ctx, .o = o, .res = res, .pg = db_dialect(ctx->db) == DB_PG };
-	eng_ph_values_fill(ctx, &run.ph, run.ts, sizeof run.ts);
+	eng_ph_values_fill(ctx, &run.ph, &run.ph_store);
 	struct eng_resolved_set files;
 	enum err_code c = eng_resolve(ctx, &files, e);
 	if (c)

@@ -38,7 +38,7 @@ struct mig_run {
 	const struct eng_migrate_options *o;
 	struct eng_migrate_result *res;
 	struct ph_values ph;
-	char ts[32];
+	struct ph_storage ph_store;
 	struct vec applied;      /* struct eng_applied* */
 	bool pg;
 	size_t index, total;     /* migration n of m */

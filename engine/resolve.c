@@ -31,13 +31,13 @@ void eng_resolved_set_release(struct eng_resolved_set *s)
 }
 
 /* The flyway: placeholder values of this context (filename set per file). */
-void eng_ph_values_fill(struct eng_ctx *ctx, struct ph_values *v, char *timestamp, size_t n)
+void eng_ph_values_fill(struct eng_ctx *ctx, struct ph_values *v, struct ph_storage *st)
 {
 	const struct eng_config *c = ctx->cfg;
 	time_t now = time(NULL);
 	struct tm tm;
 	localtime_r(&now, &tm);
-	strftime(timestamp, n, "%Y-%m-%d %H:%M:%S", &tm);
+	strftime(st->timestamp, sizeof st->timestamp, "%Y-%m-%d %H:%M:%S", &tm);
 	memset(v, 0, sizeof *v);
 	v->user = &c->placeholders;
 	v->prefix = c->placeholder_prefix;
@@ -46,11 +46,10 @@ void eng_ph_values_fill(struct eng_ctx *ctx, struct ph_values *v, char *timestam
 	v->default_schema = ctx->schema;
 	v->user_name = ctx->user;
 	v->database = ctx->database;
-	v->timestamp = timestamp;
+	v->timestamp = st->timestamp;
 	v->table = c->table;
 	v->environment = c->environment;
-	static char cwd[4096];
-	v->working_dir = getcwd(cwd, sizeof cwd) ? cwd : NULL;
+	v->working_dir = getcwd(st->cwd, sizeof st->cwd) ? st->cwd : NULL;
 }
 
 bool eng_config_latin1(const struct eng_config *c)
@@ -247,9 +246,9 @@ enum err_code eng_resolve(struct eng_ctx *ctx, struct eng_resolved_set *out, str
 		c->sql_prefix, c->repeatable_prefix, c->baseline_prefix, c->separator,
 		(const char *const *)c->suffixes.items, c->suffixes.len,
 	};
-	char ts[32];
+	struct ph_storage st;
 	struct ph_values ph;
-	eng_ph_values_fill(ctx, &ph, ts, sizeof ts);
+	eng_ph_values_fill(ctx, &ph, &st);
 	enum err_code code = ERR_OK;
 	for (size_t i = 0; !code && i < ctx->sources.len; i++)
 		code = resolve_source(ctx, ctx->sources.items[i], &nm, &ph, out, e);
