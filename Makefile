@@ -63,19 +63,21 @@ deps:
 	@scripts/deps.sh
 
 # The README's test command: deps, -Werror build, every suite, one summary line.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(MAKE) WERROR=-Werror unit
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(JOBS) WERROR=-Werror unit
+	$(MAKE) -j$(JOBS) fuzz-build
 	tests/run.sh $(BUILD)
 
 asan: deps
-	$(MAKE) BUILD=build-asan WERROR=-Werror CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	$(MAKE) -j$(JOBS) BUILD=build-asan WERROR=-Werror CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		TARMAC_NO_FUZZ=1 tests/run.sh build-asan
 
 tsan: deps
-	$(MAKE) BUILD=build-tsan WERROR=-Werror CFLAGS="-O1 -g" SAN="-fsanitize=thread" unit
+	$(MAKE) -j$(JOBS) BUILD=build-tsan WERROR=-Werror CFLAGS="-O1 -g" SAN="-fsanitize=thread" unit
 	TARMAC_NO_FUZZ=1 tests/run.sh build-tsan
 
 # libFuzzer targets, built with clang against the library sources.
