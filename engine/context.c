@@ -90,7 +90,7 @@ static enum err_code learn_facts(struct eng_ctx *ctx, struct err *e)
 	return ERR_OK;
 }
 
-enum err_code eng_ctx_connect(struct eng_ctx *ctx, bool read_only, struct err *e)
+static enum err_code open_session(struct eng_ctx *ctx, bool read_only, struct err *e)
 {
 	const struct eng_config *cfg = ctx->cfg;
 	if (!cfg->url || !*cfg->url)
@@ -110,6 +110,12 @@ enum err_code eng_ctx_connect(struct eng_ctx *ctx, bool read_only, struct err *e
 	struct db_options o = { .read_only = read_only || cfg->read_only, .app_name = "tarmac" };
 	c = db_open(&t, &o, &ctx->db, e);
 	db_target_release(&t);
+	return c;
+}
+
+enum err_code eng_ctx_connect(struct eng_ctx *ctx, bool read_only, struct err *e)
+{
+	enum err_code c = open_session(ctx, read_only, e);
 	if (!c)
 		c = learn_facts(ctx, e);
 	return c;
@@ -175,13 +181,8 @@ enum err_code eng_checksum_file(const char *path, const struct eng_config *cfg,
 
 enum err_code eng_ctx_reconnect(struct eng_ctx *ctx, struct err *e)
 {
+	/* The session facts stay: same URL, same schema and user. */
 	db_close(ctx->db);
 	ctx->db = NULL;
-	free(ctx->schema);
-	free(ctx->database);
-	free(ctx->user);
-	free(ctx->table_q);
-	free(ctx->search_path);
-	ctx->schema = ctx->database = ctx->user = ctx->table_q = ctx->search_path = NULL;
-	return eng_ctx_connect(ctx, false, e);
+	return open_session(ctx, false, e);
 }

@@ -339,7 +339,8 @@ enum err_code eng_ctx_add_locations(struct eng_ctx *ctx, bool skip_s3, struct er
  * session facts. ERR_AUTH / ERR_NET / ERR_DB. */
 enum err_code eng_ctx_connect(struct eng_ctx *ctx, bool read_only, struct err *e);
 
-/* Drops the session and opens a new one (after a lost connection). */
+/* Drops the session and opens a new one to the same database (after a
+ * lost connection); the session facts (schema, user) are kept. */
 enum err_code eng_ctx_reconnect(struct eng_ctx *ctx, struct err *e);
 
 /* Lists every source and computes every checksum. Invalid names are

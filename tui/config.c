@@ -73,7 +73,7 @@ static const struct conf_key keys[] = {
 	{ SEC_SSM, CK_STRING, "document", "AWS-RunShellScript", NULL, C(ssm_document), "SSM document that runs the command" },
 	{ SEC_SSM, CK_STRING, "log_group", NULL, NULL, C(ssm_log_group), "CloudWatch log group for the command's output" },
 	{ SEC_SSM, CK_STRING, "command", NULL, NULL, C(ssm_command), "shell command; {bucket} {prefix} {database} {action} are filled in" },
-	{ SEC_DATABASE, CK_STRING, "url", NULL, "url", 0, "database URL (required here or in flyway_conf)" },
+	{ SEC_DATABASE, CK_STRING, "url", NULL, "url", 0, "database URL (required here, in flyway_conf, or from the secret)" },
 	{ SEC_DATABASE, CK_STRING, "user", NULL, "user", 0, "database user" },
 	{ SEC_DATABASE, CK_STRING, "password", NULL, "password", 0, "database password; prefer secret or iam_auth" },
 	{ SEC_DATABASE, CK_STRING, "secret", NULL, NULL, D(secret), "Secrets Manager ARN holding the password" },
@@ -501,9 +501,11 @@ static enum err_code apply_db(struct parse *p, struct db_state *ds)
 		if (pd->key->type != CK_PATH && apply_pending(p, ds->db, pd))
 			return p->err.code;
 	}
-	if (!ds->db->eng.url || !*ds->db->eng.url)
+	/* A Secrets Manager secret may carry host, port and dbname instead. */
+	bool from_secret = ds->db->secret && *ds->db->secret;
+	if ((!ds->db->eng.url || !*ds->db->eng.url) && !from_secret)
 		return err_set(&p->err, ERR_PARSE, "%s:%d: [database \"%s\"] has no url: "
-			       "set url = URL or flyway_conf = FILE", p->name, ds->line,
+			       "set url = URL, secret = ARN or flyway_conf = FILE", p->name, ds->line,
 			       ds->db->name);
 	return ERR_OK;
 }

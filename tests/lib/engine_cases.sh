@@ -183,17 +183,21 @@ case_connection_lost() {
 }
 
 case_lock_held() {
-	local db=${D}_lock url dir
+	local db=${D}_lock url dir held i
 	url=$(newdb "$D" $db); dir=$(example_dir lock)
 	if [ "$D" = pg ]; then
 		psql -X -q "postgresql://postgres@127.0.0.1:$TARMAC_TEST_PG_PORT/$db" \
-			-c "SELECT pg_advisory_lock(77433833903597)" -c "SELECT pg_sleep(4)" >/dev/null &
+			-c "SELECT pg_advisory_lock(77433833903597)" -c "SELECT pg_sleep(6)" >/dev/null &
+		held="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
 	else
 		local name; name=$(printf '`%s`.`flyway_schema_history`' $db)
+		local lock="Flyway-$(java_hash "$name")"
 		mariadb -h127.0.0.1 -P"$TARMAC_TEST_MY_PORT" -utarmac -ptarmac $db \
-			-e "SELECT GET_LOCK('Flyway-$(java_hash "$name")', 10); SELECT SLEEP(4)" >/dev/null &
+			-e "SELECT GET_LOCK('$lock', 10); SELECT SLEEP(6)" >/dev/null &
+		held="SELECT IS_USED_LOCK('$lock') IS NOT NULL"
 	fi
-	sleep 1
+	# wait until the other session really holds the lock (slow machines, sanitizers)
+	for i in $(seq 1 50); do [ "$(q "$D" $db "$held")" = 1 ] && break; sleep 0.1; done
 	tm "$url" "$dir" migrate --lock-retry-count 1
 	eq "$RC" 4 "$D: a lock held elsewhere exits 4"
 	contains "$OUT" "held by" "$D: naming who holds it"
