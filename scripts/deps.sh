@@ -10,7 +10,7 @@ debs=(build-essential pkg-config clang libclang-rt-14-dev
       libcjson-dev libexpat1-dev zlib1g-dev libinih-dev libcmocka-dev
       postgresql postgresql-client mariadb-server mariadb-client
       tmux python3 python3-botocore nodejs npm clang-tidy cppcheck
-      procps util-linux)
+      procps util-linux curl bc)
 
 missing=()
 for p in "${debs[@]}"; do

@@ -46,16 +46,18 @@ export CMOCKA_MESSAGE_OUTPUT=stdout
 run_suite cmocka "$BUILD"/tests/test_*
 
 SERVERS=$(mktemp -d /tmp/tarmac-test.XXXXXX)
-cleanup() { tests/lib/servers.sh stop "$SERVERS" >/dev/null 2>&1; rm -rf "$SERVERS"; }
-trap cleanup EXIT
-if tests/lib/servers.sh start "$SERVERS"; then
+trap 'cleanup' EXIT
+cleanup() { tests/aws/stop.sh "$SERVERS/aws" >/dev/null 2>&1; tests/lib/servers.sh stop "$SERVERS" >/dev/null 2>&1; rm -rf "$SERVERS"; }
+if tests/lib/servers.sh start "$SERVERS" && tests/aws/start.sh "$SERVERS/aws" >/dev/null; then
 	# shellcheck disable=SC1091
 	. "$SERVERS/env"
+	# shellcheck disable=SC1091
+	. "$SERVERS/aws/aws-env"
 	export TARMAC="$PWD/$BUILD/tarmac"
 	run_suite cmocka "$BUILD"/tests/itest_*
 	run_suite tap tests/integration/*.sh
 else
-	echo "could not start the test servers" >&2
+	echo "could not start the test servers or the AWS emulator" >&2
 	fail=$((fail + 1)); failed_names+=("servers")
 fi
 

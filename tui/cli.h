@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "aws/aws.h"
 #include "base/err.h"
 #include "tui/config.h"
 
@@ -20,7 +21,8 @@ struct cli_opts {
 	const char *db_name;         /* -d */
 	const char *url, *locations, *user, *table, *schemas;
 	struct vec sets;             /* char*: --set key=value (Flyway settings) */
-	bool json, yes, read_only, rehearse, out_of_order, suggest;
+	bool json, yes, read_only, rehearse, out_of_order, suggest, force;
+	const char *from;            /* push: the local directory */
 	const char *dry_run;         /* NULL: no; "-": stdout; else a file */
 	const char *target, *version, *description;
 	int lock_retry_count;        /* -2: unset */
@@ -34,8 +36,19 @@ struct cli_env {
 	struct eng_config own;       /* used when no -d section is named */
 	struct eng_config *cfg;      /* &own or the section's */
 	const char *name;            /* the database's name, for messages */
+	struct tui_db_conf *db;      /* the section, or NULL for the command line */
 	struct eng_ctx ctx;
+	struct aws_ctx *aws;         /* opened when something needs AWS */
 };
+
+/* The AWS context for this environment, opened on first use from [aws]
+ * profile/region (read-only when the console or the database is). */
+enum err_code cli_env_aws(struct cli_env *env, struct aws_ctx **out, struct err *e);
+/* Adds an S3 source for every s3: location of the configuration. */
+enum err_code cli_env_add_s3_sources(struct cli_env *env, struct err *e);
+/* Fills user/password (and the URL, when the section has none) from the
+ * section's `secret`, or an RDS IAM token for `iam_auth`. */
+enum err_code cli_env_db_credentials(struct cli_env *env, struct err *e);
 
 /* Builds the configuration from tarmac.conf, -d, FLYWAY_* variables,
  * --url/--locations/--set, opens the sources and (when connect) the
@@ -55,6 +68,8 @@ int cmd_baseline(struct cli_opts *o);
 int cmd_repair(struct cli_opts *o);
 int cmd_checksum(struct cli_opts *o);
 int cmd_databases(struct cli_opts *o);
+int cmd_buckets(struct cli_opts *o);
+int cmd_push(struct cli_opts *o);
 
 /* Flyway's ASCII table (AsciiTable): rows of cells, padded by characters. */
 struct cli_table {

@@ -114,6 +114,7 @@ static enum err_code pick_config(struct cli_env *env, const struct cli_opts *o, 
 		}
 		env->cfg = &d->eng;
 		env->name = d->name;
+		env->db = d;
 		return ERR_OK;
 	}
 	env->cfg = &env->own;
@@ -142,7 +143,11 @@ enum err_code cli_env_open(struct cli_env *env, const struct cli_opts *o, bool c
 	eng_ctx_init(&env->ctx, env->cfg);
 	if (!env->cfg->locations.len)
 		return err_set(e, ERR_USAGE, "no migrations location for %s: give --locations or locations = in tarmac.conf", env->name);
-	c = eng_ctx_add_locations(&env->ctx, false, e);
+	c = eng_ctx_add_locations(&env->ctx, true, e);
+	if (!c)
+		c = cli_env_add_s3_sources(env, e);
+	if (!c && connect)
+		c = cli_env_db_credentials(env, e);
 	if (!c && connect)
 		c = eng_ctx_connect(&env->ctx, o->read_only, e);
 	return c;
@@ -151,6 +156,7 @@ enum err_code cli_env_open(struct cli_env *env, const struct cli_opts *o, bool c
 void cli_env_close(struct cli_env *env)
 {
 	eng_ctx_release(&env->ctx);
+	aws_ctx_free(env->aws);
 	eng_config_release(&env->own);
 	tui_conf_release(&env->conf);
 }

@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{ "repair", cmd_repair, "remove failed rows, mark missing ones deleted, realign checksums [--dry-run]" },
 	{ "checksum", cmd_checksum, "Flyway checksum of each FILE" },
 	{ "databases", cmd_databases, "the databases configured in tarmac.conf" },
+	{ "buckets", cmd_buckets, "every S3 bucket, the database it maps to, its object count" },
+	{ "push", cmd_push, "upload the local migrations the bucket lacks [--from DIR] [--dry-run] [--force]" },
 };
 
 static void usage(FILE *out)
@@ -49,7 +51,7 @@ static void usage(FILE *out)
 
 enum { OPT_URL = 256, OPT_LOCATIONS, OPT_USER, OPT_TABLE, OPT_SCHEMAS, OPT_SET, OPT_JSON,
        OPT_YES, OPT_RO, OPT_DRY, OPT_REHEARSE, OPT_TARGET, OPT_OOO, OPT_VERSION, OPT_DESC,
-       OPT_SUGGEST, OPT_LOCK_RETRY };
+       OPT_SUGGEST, OPT_LOCK_RETRY, OPT_FORCE, OPT_FROM };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -72,6 +74,8 @@ static const struct option long_opts[] = {
 	{ "description", required_argument, NULL, OPT_DESC },
 	{ "suggest", no_argument, NULL, OPT_SUGGEST },
 	{ "lock-retry-count", required_argument, NULL, OPT_LOCK_RETRY },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -97,6 +101,8 @@ static bool parse_opt(int c, struct cli_opts *o)
 	case OPT_DESC: o->description = optarg; break;
 	case OPT_SUGGEST: o->suggest = true; break;
 	case OPT_LOCK_RETRY: o->lock_retry_count = atoi(optarg); break;
+	case OPT_FORCE: o->force = true; break;
+	case OPT_FROM: o->from = optarg; break;
 	default: return false;
 	}
 	return true;
