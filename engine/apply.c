@@ -44,7 +44,7 @@ void mig_row_release(struct hist_row *row)
 	free((void *)(uintptr_t)row->script);
 }
 
-enum err_code mig_shape_of(struct mig_run *run, const struct eng_resolved *m,
+enum err_code mig_shape_of(struct mig_run *run, struct eng_resolved *m,
 			   struct mig_shape *shape, struct err *e)
 {
 	struct stmt_iter it;
@@ -70,7 +70,7 @@ enum err_code mig_shape_of(struct mig_run *run, const struct eng_resolved *m,
 		any_non = true;
 	}
 	if (!c)
-		c = iter_check_unchanged(&it, e);
+		c = iter_finish(&it, run->ctx->cfg, e);
 	iter_close(&it);
 	if (c)
 		return c;
@@ -90,8 +90,18 @@ struct batch {
 	long lines[BATCH_MAX_STMTS];
 	size_t n;
 	size_t control;          /* leading statements of our own (BEGIN) */
-	size_t done;             /* statements of the migration already run */
+};
+
+/*
+ * Two batches: while the server runs the one in flight, the next is read
+ * from the file and split, so the client's work overlaps the server's.
+ */
+struct batches {
+	struct batch b[2];
+	int fill;                /* the batch being filled; the other may be in flight */
+	bool in_flight;
 	bool one_by_one;         /* non-transactional: each statement alone */
+	size_t done, total;      /* statements of the migration run so far / in all */
 };
 
 static void batch_push(struct batch *b, const char *text, size_t len, long line)
@@ -104,7 +114,7 @@ static void batch_push(struct batch *b, const char *text, size_t len, long line)
 }
 
 /* Records where and why a statement failed, for the caller and the UI. */
-static enum err_code stmt_failed(struct mig_run *run, const struct eng_resolved *m, long line,
+static enum err_code stmt_failed(struct mig_run *run, struct eng_resolved *m, long line,
 				 const char *sql, struct err *e)
 {
 	struct eng_migrate_result *res = run->res;
@@ -121,39 +131,58 @@ static enum err_code stmt_failed(struct mig_run *run, const struct eng_resolved 
 		       m->script, line, *state ? state : "-", msg, sql);
 }
 
-static enum err_code batch_flush(struct mig_run *run, const struct eng_resolved *m,
-				 struct batch *b, size_t total, struct err *e)
+/* Collects the outcome of the batch in flight. */
+static enum err_code batch_wait(struct mig_run *run, struct eng_resolved *m, struct batches *bs,
+				struct err *e)
 {
-	if (!b->n)
+	if (!bs->in_flight)
 		return ERR_OK;
-	const char *sqls[BATCH_MAX_STMTS];
-	for (size_t i = 0; i < b->n; i++)
-		sqls[i] = b->text.ptr + b->offs[i];
+	struct batch *b = &bs->b[!bs->fill];
 	long failed = -1;
-	enum err_code c = db_exec_batch(run->ctx->db, sqls, b->n, &failed, e);
+	bs->in_flight = false;
+	enum err_code c = db_batch_finish(run->ctx->db, &failed, e);
 	if (c) {
 		size_t at = failed >= 0 && (size_t)failed < b->n ? (size_t)failed : 0;
-		c = stmt_failed(run, m, b->lines[at], sqls[at], e);
+		c = stmt_failed(run, m, b->lines[at], b->text.ptr + b->offs[at], e);
 	} else {
-		b->done += b->n - b->control;
-		b->control = 0;
+		bs->done += b->n - b->control;
 		struct eng_event ev = {
 			.kind = ENG_EV_STATEMENT, .res = m, .mig_index = run->index,
-			.mig_total = run->total, .stmt_index = b->done, .stmt_total = total,
+			.mig_total = run->total, .stmt_index = bs->done, .stmt_total = bs->total,
 		};
 		mig_emit(run->ctx, &ev);
 	}
-	b->n = 0;
+	b->n = b->control = 0;
 	buf_reset(&b->text);
 	return c;
 }
 
-static enum err_code batch_add(struct mig_run *run, const struct eng_resolved *m,
-			       struct batch *b, const struct sql_stmt *st, size_t total,
-			       struct err *e)
+/* Waits for the batch in flight, then sends the one being filled. */
+static enum err_code batch_flush(struct mig_run *run, struct eng_resolved *m, struct batches *bs,
+				 struct err *e)
+{
+	enum err_code c = batch_wait(run, m, bs, e);
+	struct batch *b = &bs->b[bs->fill];
+	if (c || !b->n)
+		return c;
+	const char *sqls[BATCH_MAX_STMTS];
+	for (size_t i = 0; i < b->n; i++)
+		sqls[i] = b->text.ptr + b->offs[i];
+	c = db_batch_start(run->ctx->db, sqls, b->n, e);
+	if (c)
+		return stmt_failed(run, m, b->lines[0], sqls[0], e);
+	bs->in_flight = true;
+	bs->fill = !bs->fill;
+	return ERR_OK;
+}
+
+static enum err_code batch_add(struct mig_run *run, struct eng_resolved *m, struct batches *bs,
+			       const struct sql_stmt *st, struct err *e)
 {
 	if (st->is_copy) {
-		enum err_code c = batch_flush(run, m, b, total, e);
+		enum err_code c = batch_flush(run, m, bs, e);
+		if (!c)
+			c = batch_wait(run, m, bs, e);
 		if (c)
 			return c;
 		char *sql = xstrndup(st->text, st->len);
@@ -161,29 +190,31 @@ static enum err_code batch_add(struct mig_run *run, const struct eng_resolved *m
 		if (c)
 			c = stmt_failed(run, m, st->line, sql, e);
 		else
-			b->done++;
+			bs->done++;
 		free(sql);
 		return c;
 	}
+	struct batch *b = &bs->b[bs->fill];
 	batch_push(b, st->text, st->len, st->line);
-	if (b->one_by_one || b->n == BATCH_MAX_STMTS || b->text.len >= BATCH_MAX_BYTES)
-		return batch_flush(run, m, b, total, e);
+	if (bs->one_by_one || b->n == BATCH_MAX_STMTS || b->text.len >= BATCH_MAX_BYTES)
+		return batch_flush(run, m, bs, e);
 	return ERR_OK;
 }
 
 /* Runs the statements; a transactional migration's BEGIN travels in the
  * first batch, so a small migration costs one round trip before its row. */
-static enum err_code run_statements(struct mig_run *run, const struct eng_resolved *m,
+static enum err_code run_statements(struct mig_run *run, struct eng_resolved *m,
 				    const struct mig_shape *shape, struct err *e)
 {
 	struct stmt_iter it;
-	struct batch *b = xcalloc(1, sizeof *b);
-	size_t total = shape->statements;
-	buf_init(&b->text);
-	b->one_by_one = !shape->transactional;
+	struct batches *bs = xcalloc(1, sizeof *bs);
+	buf_init(&bs->b[0].text);
+	buf_init(&bs->b[1].text);
+	bs->total = shape->statements;
+	bs->one_by_one = !shape->transactional;
 	if (shape->transactional) {
-		batch_push(b, "BEGIN", 5, 0);
-		b->control = 1;
+		batch_push(&bs->b[0], "BEGIN", 5, 0);
+		bs->b[0].control = 1;
 	}
 	enum err_code c = iter_open(&it, run->ctx, m, &run->ph, e);
 	bool have = true;
@@ -191,21 +222,26 @@ static enum err_code run_statements(struct mig_run *run, const struct eng_resolv
 		struct sql_stmt st;
 		c = iter_next(&it, &st, &have, e);
 		if (!c && have)
-			c = batch_add(run, m, b, &st, total, e);
+			c = batch_add(run, m, bs, &st, e);
 		if (!c && atomic_load(&run->ctx->cancel))
 			c = err_set(e, ERR_CANCELLED, "migration %s cancelled", m->script);
 	}
 	if (!c)
-		c = batch_flush(run, m, b, total, e);
+		c = batch_flush(run, m, bs, e);
+	struct err e2 = ERR_INIT;
+	enum err_code w = batch_wait(run, m, bs, c ? &e2 : e); /* never leave one in flight */
 	if (!c)
-		c = iter_check_unchanged(&it, e);
+		c = w;
+	if (!c)
+		c = iter_finish(&it, run->ctx->cfg, e);
 	iter_close(&it);
-	buf_release(&b->text);
-	free(b);
+	buf_release(&bs->b[0].text);
+	buf_release(&bs->b[1].text);
+	free(bs);
 	return c;
 }
 
-static enum err_code record_failure(struct mig_run *run, const struct eng_resolved *m,
+static enum err_code record_failure(struct mig_run *run, struct eng_resolved *m,
 				    int ms, struct err *e)
 {
 	struct hist_row row;
@@ -221,7 +257,7 @@ static enum err_code record_failure(struct mig_run *run, const struct eng_resolv
 	return c;
 }
 
-static enum err_code insert_success(struct mig_run *run, const struct eng_resolved *m, int ms,
+static enum err_code insert_success(struct mig_run *run, struct eng_resolved *m, int ms,
 				    struct err *e)
 {
 	struct hist_row row;
@@ -231,7 +267,7 @@ static enum err_code insert_success(struct mig_run *run, const struct eng_resolv
 	return c;
 }
 
-enum err_code mig_apply(struct mig_run *run, const struct eng_resolved *m,
+enum err_code mig_apply(struct mig_run *run, struct eng_resolved *m,
 			const struct mig_shape *shape, struct err *e)
 {
 	struct db *db = run->ctx->db;
@@ -254,7 +290,7 @@ enum err_code mig_apply(struct mig_run *run, const struct eng_resolved *m,
 	return c;
 }
 
-enum err_code mig_rehearse(struct mig_run *run, const struct eng_resolved *m, struct err *e)
+enum err_code mig_rehearse(struct mig_run *run, struct eng_resolved *m, struct err *e)
 {
 	struct stmt_iter it;
 	enum err_code c = iter_open(&it, run->ctx, m, &run->ph, e);
@@ -288,6 +324,8 @@ enum err_code mig_rehearse(struct mig_run *run, const struct eng_resolved *m, st
 		mig_emit(run->ctx, &ev);
 		free(sql);
 	}
+	if (!c)
+		c = iter_finish(&it, run->ctx->cfg, e);
 	iter_close(&it);
 	if (!c)
 		c = insert_success(run, m, 0, e);

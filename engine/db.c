@@ -89,6 +89,41 @@ enum err_code db_exec_batch(struct db *db, const char *const *sqls, size_t n,
 	return db->drv->exec_batch(db, sqls, n, failed_index, e);
 }
 
+enum err_code db_batch_start(struct db *db, const char *const *sqls, size_t n, struct err *e)
+{
+	call_begin(db);
+	db->batch_pending = true;
+	db->batch_async = db->drv->batch_send != NULL && n > 0;
+	if (db->batch_async) {
+		enum err_code c = db->drv->batch_send(db, sqls, n, e);
+		if (c)
+			db->batch_pending = false;
+		return c;
+	}
+	err_clear(&db->batch_err);
+	db->batch_failed = -1;
+	db->batch_rc = n ? db->drv->exec_batch(db, sqls, n, &db->batch_failed, &db->batch_err)
+			 : ERR_OK;
+	return ERR_OK;
+}
+
+enum err_code db_batch_finish(struct db *db, long *failed_index, struct err *e)
+{
+	long ignored;
+	if (!failed_index)
+		failed_index = &ignored;
+	*failed_index = -1;
+	if (!db->batch_pending)
+		return ERR_OK;
+	db->batch_pending = false;
+	if (db->batch_async)
+		return db->drv->batch_finish(db, failed_index, e);
+	*failed_index = db->batch_failed;
+	if (db->batch_rc && e)
+		*e = db->batch_err;
+	return db->batch_rc;
+}
+
 enum err_code db_copy_in(struct db *db, const char *sql, const char *data,
 			 size_t len, struct err *e)
 {

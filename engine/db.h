@@ -92,6 +92,16 @@ void db_result_free(struct db_result *r);
 enum err_code db_exec_batch(struct db *db, const char *const *sqls, size_t n,
 			    long *failed_index, struct err *e);
 
+/*
+ * The same as db_exec_batch in two halves, so the caller can prepare the
+ * next batch while the server runs this one: start sends it (PostgreSQL;
+ * MariaDB runs it there and then), finish collects the outcome. Between
+ * the two no other call may use the session. Texts may be freed after
+ * start returns.
+ */
+enum err_code db_batch_start(struct db *db, const char *const *sqls, size_t n, struct err *e);
+enum err_code db_batch_finish(struct db *db, long *failed_index, struct err *e);
+
 /* PostgreSQL only: COPY ... FROM STDIN with the given data. */
 enum err_code db_copy_in(struct db *db, const char *sql, const char *data,
 			 size_t len, struct err *e);

@@ -29,6 +29,11 @@ struct db_driver {
 			       struct err *e);
 	enum err_code (*exec_batch)(struct db *db, const char *const *sqls,
 				    size_t n, long *failed_index, struct err *e);
+	/* Optional split of exec_batch: send, and collect the results later
+	 * (NULL: db.c runs exec_batch at start and keeps its outcome). */
+	enum err_code (*batch_send)(struct db *db, const char *const *sqls, size_t n,
+				    struct err *e);
+	enum err_code (*batch_finish)(struct db *db, long *failed_index, struct err *e);
 	/* NULL where the dialect has no COPY. */
 	enum err_code (*copy_in)(struct db *db, const char *sql, const char *data,
 				 size_t len, struct err *e);
@@ -47,6 +52,11 @@ struct db {
 	/* Set by db_cancel, cleared before each call: lets a driver report a
 	 * server's "query cancelled" as ERR_CANCELLED rather than ERR_DB. */
 	atomic_bool cancel_requested;
+	/* db_batch_start/finish: a batch in flight, or a finished one's outcome */
+	bool batch_pending, batch_async;
+	enum err_code batch_rc;
+	long batch_failed;
+	struct err batch_err;
 };
 
 /* rows x cols cells, row-major; NULL cell = SQL NULL, else owned. */

@@ -343,22 +343,26 @@ static enum err_code pg_query(struct db *db, const char *sql, int nparams,
  * failed (the server runs nothing after it). "\n;" rather than ";" keeps a
  * trailing line comment from swallowing the delimiter.
  */
-static enum err_code pg_exec_batch(struct db *db, const char *const *sqls, size_t n,
-				   long *failed_index, struct err *e)
+static enum err_code pg_batch_send(struct db *db, const char *const *sqls, size_t n,
+				   struct err *e)
 {
-	PGconn *c = pg_of(db)->conn;
 	struct buf q = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(&q, sqls[i]);
 		buf_adds(&q, "\n;\n");
 	}
-	*failed_index = -1;
 	enum err_code rc = ERR_OK;
-	if (!PQsendQuery(c, q.ptr)) {
+	/* libpq copies the query into its own buffer: q can go at once */
+	if (!PQsendQuery(pg_of(db)->conn, q.ptr))
 		rc = pg_fail(db, NULL, e);
-		*failed_index = 0;
-	}
 	buf_release(&q);
+	return rc;
+}
+
+static enum err_code pg_batch_finish(struct db *db, long *failed_index, struct err *e)
+{
+	PGconn *c = pg_of(db)->conn;
+	enum err_code rc = ERR_OK;
 	size_t done = 0;
 	PGresult *r;
 	while (!rc && (r = PQgetResult(c))) {
@@ -377,6 +381,17 @@ static enum err_code pg_exec_batch(struct db *db, const char *const *sqls, size_
 	}
 	results_drain(c);
 	return rc;
+}
+
+static enum err_code pg_exec_batch(struct db *db, const char *const *sqls, size_t n,
+				   long *failed_index, struct err *e)
+{
+	enum err_code rc = pg_batch_send(db, sqls, n, e);
+	if (rc) {
+		*failed_index = 0;
+		return rc;
+	}
+	return pg_batch_finish(db, failed_index, e);
 }
 
 /* ---- COPY -------------------------------------------------------------- */
@@ -422,6 +437,8 @@ const struct db_driver db_pg_driver = {
 	.exec = pg_exec,
 	.query = pg_query,
 	.exec_batch = pg_exec_batch,
+	.batch_send = pg_batch_send,
+	.batch_finish = pg_batch_finish,
 	.copy_in = pg_copy_in,
 	.cancel = pg_cancel,
 };

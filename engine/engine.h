@@ -195,6 +195,7 @@ struct eng_resolved {
 	const char *type;               /* "SQL" or "SQL_BASELINE" */
 	struct eng_source *source;      /* borrowed from the context */
 	struct eng_source_file *file;   /* owned */
+	bool has_checksum;              /* false until computed (migrate computes lazily) */
 	int32_t checksum;               /* raw (V, B) or after placeholders (R) */
 	bool has_equivalent;            /* repeatables: the raw checksum too */
 	int32_t equivalent_checksum;

@@ -97,6 +97,19 @@ struct ph_storage {
 /* Fills v with the context's placeholder values, pointing into st. */
 void eng_ph_values_fill(struct eng_ctx *ctx, struct ph_values *v, struct ph_storage *st);
 bool eng_config_latin1(const struct eng_config *c);
+/* Lists and parses every file; checksums too unless !checksums (migrate
+ * computes them only where it needs them: files with a history row, and
+ * pending files while it reads them anyway). */
+enum err_code eng_resolve_files(struct eng_ctx *ctx, bool checksums, struct eng_resolved_set *out,
+				struct err *e);
+/* Computes m's checksum if it has none yet. */
+enum err_code eng_resolved_checksum(struct eng_ctx *ctx, struct eng_resolved *m,
+				    const struct ph_values *base, struct err *e);
+/* Records checksums a reader computed (raw and after placeholders). */
+void eng_resolved_set_checksum(struct eng_resolved *m, const struct eng_config *cfg,
+			       uint32_t raw, uint32_t replaced);
+/* ${flyway:filename} of m (Flyway drops the separator with no description). */
+char *eng_ph_filename(const struct eng_config *cfg, const struct eng_resolved *m);
 /* Parses a `<script>.conf` sidecar (executeInTransaction=true|false). */
 enum err_code eng_sidecar_parse(const char *text, const char *name, int *tx_override,
 				struct err *e);

@@ -206,7 +206,7 @@ static enum err_code check_plan(struct mig_run *run, const struct eng_plan *plan
 	return ERR_OK;
 }
 
-static enum err_code apply_one(struct mig_run *run, const struct eng_resolved *m,
+static enum err_code apply_one(struct mig_run *run, struct eng_resolved *m,
 			       struct buf *script, struct err *e)
 {
 	struct eng_ctx *ctx = run->ctx;
@@ -238,7 +238,7 @@ static enum err_code apply_all(struct mig_run *run, const struct vec *pending, s
 	enum err_code c = ERR_OK;
 	run->total = pending->len;
 	for (size_t i = 0; !c && i < pending->len; i++) {
-		const struct eng_resolved *m = pending->items[i];
+		struct eng_resolved *m = pending->items[i];
 		run->index = i + 1;
 		if (atomic_load(&run->ctx->cancel))
 			return err_set(e, ERR_CANCELLED, "migrate cancelled before %s", m->script);
@@ -269,6 +269,31 @@ static void script_header(struct mig_run *run, struct buf *s)
 	}
 }
 
+/*
+ * The plan, with checksums read only where validation needs them: files
+ * that have a history row. Pending files get theirs while migrate reads
+ * them anyway, so a large pending file is read twice, not three times.
+ */
+static enum err_code plan_with_checksums(struct mig_run *run, struct eng_resolved_set *files,
+					 const struct eng_plan_options *po, struct eng_plan *plan,
+					 struct err *e)
+{
+	enum err_code c = eng_plan_build(files, &run->applied, po, plan, e);
+	bool missing = false;
+	for (size_t i = 0; !c && i < plan->rows.len; i++) {
+		const struct eng_info *r = plan->rows.items[i];
+		if (r->app && r->res && !r->res->has_checksum) {
+			c = eng_resolved_checksum(run->ctx, (struct eng_resolved *)(uintptr_t)r->res,
+						  &run->ph, e);
+			missing = true;
+		}
+	}
+	if (c || !missing)
+		return c;
+	eng_plan_release(plan);  /* states such as Outdated depend on the checksums */
+	return eng_plan_build(files, &run->applied, po, plan, e);
+}
+
 static enum err_code migrate_locked(struct mig_run *run, struct buf *script,
 				    struct eng_resolved_set *files, struct err *e)
 {
@@ -280,7 +305,7 @@ static enum err_code migrate_locked(struct mig_run *run, struct buf *script,
 		c = hist_read(run->ctx, hist_next_rank(&run->applied, true) - 1, &run->applied, e);
 	struct eng_plan_options po = { run->o->target, run->o->out_of_order || run->ctx->cfg->out_of_order };
 	if (!c)
-		c = eng_plan_build(files, &run->applied, &po, &plan, e);
+		c = plan_with_checksums(run, files, &po, &plan, e);
 	if (c)
 		return c;
 	c = check_plan(run, &plan, e);
@@ -344,7 +369,7 @@ enum err_code eng_migrate(struct eng_ctx *ctx, const struct eng_migrate_options 
 	struct mig_run run = { .ctx = ctx, .o = o, .res = res, .pg = db_dialect(ctx->db) == DB_PG };
 	eng_ph_values_fill(ctx, &run.ph, &run.ph_store);
 	struct eng_resolved_set files;
-	enum err_code c = eng_resolve(ctx, &files, e);
+	enum err_code c = eng_resolve_files(ctx, false, &files, e);
 	if (c)
 		return c;
 	struct buf script = BUF_INIT;

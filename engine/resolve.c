@@ -88,38 +88,53 @@ static enum err_code checksum_stream(struct eng_source *src, struct eng_source_f
 	return c;
 }
 
-static enum err_code compute_checksum(struct eng_ctx *ctx, struct eng_resolved *m,
-				      const struct ph_values *base, struct err *e)
+char *eng_ph_filename(const struct eng_config *cfg, const struct eng_resolved *m)
 {
-	const struct eng_config *c = ctx->cfg;
-	bool repl = m->kind == ENG_KIND_REPEATABLE && c->placeholder_replacement;
-	if (!repl && m->file->has_cached_checksum) {
-		m->checksum = m->file->cached_checksum;
-		return ERR_OK;
-	}
-	struct ph_values ph = *base;
 	/* ResourceName.getFilename(): no separator when the description is empty */
 	char *fname = xstrdup(m->file->name);
-	const char *sep = ctx->cfg->separator;
+	const char *sep = cfg->separator;
 	char *s = *m->description ? NULL : strstr(fname, sep);
 	if (s)
 		memmove(s, s + strlen(sep), strlen(s + strlen(sep)) + 1);
-	ph.filename = fname;
-	struct sums sums = { 0, 0 };
-	enum err_code code = checksum_stream(m->source, m->file, repl ? &ph : NULL,
-					     eng_config_latin1(c), &sums, e);
-	uint32_t raw = sums.raw, replaced = sums.repl;
-	free(fname);
-	if (code)
-		return code;
+	return fname;
+}
+
+void eng_resolved_set_checksum(struct eng_resolved *m, const struct eng_config *cfg,
+			       uint32_t raw, uint32_t replaced)
+{
+	bool repl = m->kind == ENG_KIND_REPEATABLE && cfg->placeholder_replacement;
 	m->checksum = ck_signed(repl ? replaced : raw);
+	m->has_checksum = true;
 	if (repl) {
 		m->has_equivalent = true;
 		m->equivalent_checksum = ck_signed(raw);
 	} else if (m->source->ops->remember) {
 		m->source->ops->remember(m->source, m->file, m->checksum);
 	}
-	return ERR_OK;
+}
+
+enum err_code eng_resolved_checksum(struct eng_ctx *ctx, struct eng_resolved *m,
+				    const struct ph_values *base, struct err *e)
+{
+	const struct eng_config *c = ctx->cfg;
+	bool repl = m->kind == ENG_KIND_REPEATABLE && c->placeholder_replacement;
+	if (m->has_checksum)
+		return ERR_OK;
+	if (!repl && m->file->has_cached_checksum) {
+		m->checksum = m->file->cached_checksum;
+		m->has_checksum = true;
+		return ERR_OK;
+	}
+	struct ph_values ph = *base;
+	char *fname = eng_ph_filename(c, m);
+	ph.filename = fname;
+	struct sums sums = { 0, 0 };
+	enum err_code code = checksum_stream(m->source, m->file, repl ? &ph : NULL,
+					     eng_config_latin1(c), &sums, e);
+	free(fname);
+	if (!code)
+		eng_resolved_set_checksum(m, c, sums.raw, sums.repl);
+	return code;
 }
 
 /* Reads `<script>.conf` next to a migration, when the source has one;
@@ -191,7 +206,8 @@ static enum err_code resolve_source(struct eng_ctx *ctx, struct eng_source *src,
 		struct eng_resolved *m = resolved_new(src, f, &name);
 		files.items[i] = NULL;
 		vec_push(&out->items, m);
-		c = compute_checksum(ctx, m, ph, e);
+		if (ph)
+			c = eng_resolved_checksum(ctx, m, ph, e);
 		if (!c)
 			c = read_sidecar(m, &confs, e);
 	}
@@ -240,6 +256,12 @@ static enum err_code check_duplicates(const struct eng_resolved_set *s, struct e
 
 enum err_code eng_resolve(struct eng_ctx *ctx, struct eng_resolved_set *out, struct err *e)
 {
+	return eng_resolve_files(ctx, true, out, e);
+}
+
+enum err_code eng_resolve_files(struct eng_ctx *ctx, bool checksums, struct eng_resolved_set *out,
+				struct err *e)
+{
 	const struct eng_config *c = ctx->cfg;
 	memset(out, 0, sizeof *out);
 	struct eng_naming nm = {
@@ -251,7 +273,7 @@ enum err_code eng_resolve(struct eng_ctx *ctx, struct eng_resolved_set *out, str
 	eng_ph_values_fill(ctx, &ph, &st);
 	enum err_code code = ERR_OK;
 	for (size_t i = 0; !code && i < ctx->sources.len; i++)
-		code = resolve_source(ctx, ctx->sources.items[i], &nm, &ph, out, e);
+		code = resolve_source(ctx, ctx->sources.items[i], &nm, checksums ? &ph : NULL, out, e);
 	if (!code && c->validate_migration_naming && out->invalid_names) {
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "Invalid SQL filenames found:");

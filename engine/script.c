@@ -20,7 +20,7 @@ static void put_statement(struct mig_run *run, const struct sql_stmt *st, struct
 	}
 }
 
-enum err_code mig_script(struct mig_run *run, const struct eng_resolved *m, struct buf *out,
+enum err_code mig_script(struct mig_run *run, struct eng_resolved *m, struct buf *out,
 			 struct err *e)
 {
 	struct stmt_iter it;
@@ -37,7 +37,7 @@ enum err_code mig_script(struct mig_run *run, const struct eng_resolved *m, stru
 			put_statement(run, &st, out);
 	}
 	if (!c)
-		c = iter_check_unchanged(&it, e);
+		c = iter_finish(&it, run->ctx->cfg, e);
 	iter_close(&it);
 	if (c)
 		return c;

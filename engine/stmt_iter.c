@@ -10,14 +10,15 @@
 
 #define ITER_MIN_READ ((size_t)256 * 1024)
 
-enum err_code iter_open(struct stmt_iter *it, struct eng_ctx *ctx, const struct eng_resolved *m,
+enum err_code iter_open(struct stmt_iter *it, struct eng_ctx *ctx, struct eng_resolved *m,
 			const struct ph_values *ph, struct err *e)
 {
 	memset(it, 0, sizeof *it);
 	buf_init(&it->win);
 	it->m = m;
 	it->ph_file = *ph;
-	it->ph_file.filename = m->file->name;
+	it->filename = eng_ph_filename(ctx->cfg, m);
+	it->ph_file.filename = it->filename;
 	enum err_code c = m->source->ops->open(m->source, m->file, &it->st, e);
 	if (c)
 		return c;
@@ -34,6 +35,7 @@ void iter_close(struct stmt_iter *it)
 		it->st->close(it->st);
 	mig_reader_release(&it->rd);
 	buf_release(&it->win);
+	free(it->filename);
 	memset(it, 0, sizeof *it);
 }
 
@@ -71,10 +73,13 @@ enum err_code iter_next(struct stmt_iter *it, struct sql_stmt *st, bool *have, s
 	}
 }
 
-/* After a full pass: is the text still what was resolved? */
-enum err_code iter_check_unchanged(const struct stmt_iter *it, struct err *e)
+enum err_code iter_finish(struct stmt_iter *it, const struct eng_config *cfg, struct err *e)
 {
-	const struct eng_resolved *m = it->m;
+	struct eng_resolved *m = it->m;
+	if (!m->has_checksum) {
+		eng_resolved_set_checksum(m, cfg, it->rd.crc_raw, it->rd.crc_repl);
+		return ERR_OK;
+	}
 	int32_t want = m->kind == ENG_KIND_REPEATABLE && m->has_equivalent
 		? m->equivalent_checksum : m->checksum;
 	if (ck_signed(it->rd.crc_raw) == want || m->file->has_cached_checksum)
