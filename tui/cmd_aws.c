@@ -96,7 +96,7 @@ static void md5_hex(const struct buf *data, char out[33])
 	unsigned int n = 0;
 	EVP_Digest(data->ptr, data->len, md, &n, EVP_md5(), NULL);
 	for (unsigned int i = 0; i < n && i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+		snprintf(out + (size_t)2 * i, 3, "%02x", md[i]);
 }
 
 /* Is the object's content the file's? By ETag when it is a plain MD5,
@@ -203,7 +203,7 @@ int cmd_push(struct cli_opts *o)
 	const char *loc = c ? NULL : first_s3_location(env.cfg);
 	if (!c && !loc)
 		c = err_set(&e, ERR_USAGE, "%s has no s3: location to push to", env.name);
-	if (!c) {
+	if (!c && loc) {
 		const char *slash = strchr(loc, '/');
 		bucket = xstrndup(loc, slash ? (size_t)(slash - loc) : strlen(loc));
 		struct buf prefix = BUF_INIT;
