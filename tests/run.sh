@@ -48,12 +48,14 @@ run_suite cmocka "$BUILD"/tests/test_*
 SERVERS=$(mktemp -d /tmp/tarmac-test.XXXXXX)
 trap 'cleanup' EXIT
 cleanup() { tests/aws/stop.sh "$SERVERS/aws" >/dev/null 2>&1; tests/lib/servers.sh stop "$SERVERS" >/dev/null 2>&1; rm -rf "$SERVERS"; }
-if tests/lib/servers.sh start "$SERVERS" && tests/aws/start.sh "$SERVERS/aws" >/dev/null; then
+if tests/lib/servers.sh start "$SERVERS" && tests/aws/start.sh "$SERVERS/aws" --imds-expiry 700 >/dev/null; then
 	# shellcheck disable=SC1091
 	. "$SERVERS/env"
 	# shellcheck disable=SC1091
 	. "$SERVERS/aws/aws-env"
 	export TARMAC="$PWD/$BUILD/tarmac"
+	# IMDS credentials that expire in under 15 minutes: tarmac must refresh
+	# them ahead of expiry (tests/integration/aws_s3.sh checks it does)
 	run_suite cmocka "$BUILD"/tests/itest_*
 	run_suite tap tests/integration/*.sh
 else
