@@ -12,7 +12,7 @@
  * validator can match them without re-parsing; the password is zeroed
  * before it is replaced or freed.
  */
-#include "engine/engine.h"
+#include "engine/internal.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -100,8 +100,7 @@ static const char *const ignored_prefixes[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Java's String.trim(): every byte up to and including ' ' is space. */
-static void trim_span(const char **s, size_t *n)
+void eng_trim_span(const char **s, size_t *n)
 {
 	while (*n && (unsigned char)(*s)[0] <= ' ')
 		(*s)++, (*n)--;
@@ -141,7 +140,7 @@ static void split_list(struct vec *out, const char *value)
 		size_t n = strcspn(p, ",");
 		const char *item = p;
 		size_t len = n;
-		trim_span(&item, &len);
+		eng_trim_span(&item, &len);
 		if (len)
 			vec_push(out, xstrndup(item, len));
 		if (!p[n])
@@ -156,7 +155,7 @@ static void replace_list(struct vec *field, struct vec *fresh)
 	*field = *fresh;
 }
 
-static enum err_code parse_bool(const char *key, const char *value, bool *out, struct err *e)
+enum err_code eng_config_parse_bool(const char *key, const char *value, bool *out, struct err *e)
 {
 	if (!strcasecmp(value, "true"))
 		*out = true;
@@ -231,7 +230,7 @@ static enum err_code check_pattern(const char *pattern, struct buf *norm, struct
 	for (int i = 0; i < 2; i++) {
 		const char *s = part[i];
 		size_t n = len[i];
-		trim_span(&s, &n);
+		eng_trim_span(&s, &n);
 		tok[i] = xstrndup(s, n);
 		lower_ascii(tok[i]);
 	}
@@ -293,7 +292,7 @@ static enum err_code set_field(struct eng_config *c, const struct key *k, const 
 		replace_str(field, *value ? value : NULL, false);
 		return ERR_OK;
 	case KEY_BOOL:
-		return parse_bool(key, value, field, e);
+		return eng_config_parse_bool(key, value, field, e);
 	case KEY_INT:
 		return parse_int(key, value, field, e);
 	case KEY_LIST:

@@ -70,6 +70,8 @@ struct eng_config {
 /* Fills c with Flyway's defaults. */
 void eng_config_init(struct eng_config *c);
 void eng_config_release(struct eng_config *c);
+/* "true"/"false" (any case) as Flyway reads booleans; ERR_PARSE naming key. */
+enum err_code eng_config_parse_bool(const char *key, const char *value, bool *out, struct err *e);
 /* Sets placeholder `key` (lower-cased) to value, replacing an earlier one. */
 void eng_config_set_placeholder(struct eng_config *c, const char *key, const char *value);
 /*

@@ -16,7 +16,7 @@
  * here the variable's value is taken literally.
  * Every temporary copy of the text is wiped: it may hold the password.
  */
-#include "engine/engine.h"
+#include "engine/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -48,14 +48,6 @@ static bool next_line(struct cursor *cur, const char **s, size_t *n)
 	return true;
 }
 
-/* Java's String.trim(): every byte up to and including ' ' is space. */
-static void trim_span(const char **s, size_t *n)
-{
-	while (*n && (unsigned char)(*s)[0] <= ' ')
-		(*s)++, (*n)--;
-	while (*n && (unsigned char)(*s)[*n - 1] <= ' ')
-		(*n)--;
-}
 
 static bool span_has(const char *s, size_t n, char c)
 {
@@ -75,7 +67,7 @@ static bool continues(const struct cursor *cur)
 	if (!next_line(&look, &s, &n) || n == 0)
 		return false;
 	bool has_eq = span_has(s, n, '=');
-	trim_span(&s, &n);
+	eng_trim_span(&s, &n);
 	return !(n >= 7 && !memcmp(s, "flyway.", 7) && has_eq);
 }
 
@@ -87,7 +79,7 @@ static bool logical_line(struct cursor *cur, struct buf *out, int *first_line)
 	if (!next_line(cur, &s, &n))
 		return false;
 	*first_line = cur->line;
-	trim_span(&s, &n);
+	eng_trim_span(&s, &n);
 	buf_add(out, s, n);
 	/* Properties never continues a comment line, whatever it ends with. */
 	if (n && (s[0] == '#' || s[0] == '!'))
@@ -97,7 +89,7 @@ static bool logical_line(struct cursor *cur, struct buf *out, int *first_line)
 	while (n && s[n - 1] == '\\' && continues(cur)) {
 		buf_setlen(out, out->len - 1);
 		next_line(cur, &s, &n);
-		trim_span(&s, &n);
+		eng_trim_span(&s, &n);
 		buf_add(out, s, n);
 	}
 	return true;

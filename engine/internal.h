@@ -110,6 +110,8 @@ void eng_resolved_set_checksum(struct eng_resolved *m, const struct eng_config *
 			       uint32_t raw, uint32_t replaced);
 /* ${flyway:filename} of m (Flyway drops the separator with no description). */
 char *eng_ph_filename(const struct eng_config *cfg, const struct eng_resolved *m);
+/* Java's String.trim() on a span: every byte <= ' ' counts as space. */
+void eng_trim_span(const char **s, size_t *n);
 /* Parses a `<script>.conf` sidecar (executeInTransaction=true|false). */
 enum err_code eng_sidecar_parse(const char *text, const char *name, int *tx_override,
 				struct err *e);

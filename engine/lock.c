@@ -30,14 +30,20 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The lock's key as the parameter text: the bigint, or the lock name. */
+static void lock_key_text(struct eng_ctx *ctx, char *key, size_t n)
+{
+	if (db_dialect(ctx->db) == DB_PG)
+		snprintf(key, n, "%lld", (long long)lock_pg_key(ctx->table_q));
+	else
+		lock_my_name(ctx->table_q, key, n);
+}
+
 static enum err_code try_once(struct eng_ctx *ctx, bool *got, struct err *e)
 {
 	bool pg = db_dialect(ctx->db) == DB_PG;
 	char key[64];
-	if (pg)
-		snprintf(key, sizeof key, "%lld", (long long)lock_pg_key(ctx->table_q));
-	else
-		lock_my_name(ctx->table_q, key, sizeof key);
+	lock_key_text(ctx, key, sizeof key);
 	const char *params[1] = { key };
 	struct db_result *r = NULL;
 	/* MariaDB waits up to a second server-side; PostgreSQL answers at once. */
@@ -118,10 +124,7 @@ void lock_release(struct eng_ctx *ctx)
 {
 	bool pg = db_dialect(ctx->db) == DB_PG;
 	char key[64];
-	if (pg)
-		snprintf(key, sizeof key, "%lld", (long long)lock_pg_key(ctx->table_q));
-	else
-		lock_my_name(ctx->table_q, key, sizeof key);
+	lock_key_text(ctx, key, sizeof key);
 	const char *params[1] = { key };
 	db_exec(ctx->db, pg ? "SELECT pg_advisory_unlock($1::bigint)" : "SELECT RELEASE_LOCK(?)",
 		1, params, NULL, NULL);

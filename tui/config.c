@@ -140,18 +140,6 @@ static enum err_code fail(struct parse *p, const char *fmt, ...)
 	return err_set(&p->err, ERR_PARSE, "%s:%d: %s", p->name, p->line, msg);
 }
 
-static enum err_code parse_bool(const char *key, const char *value, bool *out, struct err *e)
-{
-	if (!strcasecmp(value, "true"))
-		*out = true;
-	else if (!strcasecmp(value, "false"))
-		*out = false;
-	else
-		return err_set(e, ERR_PARSE, "invalid boolean '%s' for %s: use true or false",
-			       value, key);
-	return ERR_OK;
-}
-
 static enum err_code check_int(const char *key, const char *value, struct err *e)
 {
 	char *end;
@@ -177,7 +165,7 @@ static enum err_code set_plain(const struct conf_key *k, void *base, const char 
 {
 	void *field = (char *)base + k->off;
 	if (k->type == CK_BOOL)
-		return parse_bool(k->name, value, field, e);
+		return eng_config_parse_bool(k->name, value, field, e);
 	char **s = field;
 	free(*s);
 	*s = xstrdup_or_null(*value ? value : k->def);
@@ -375,7 +363,7 @@ static enum err_code check_value(const struct conf_key *k, const char *name,
 	bool b;
 	switch (k->type) {
 	case CK_BOOL:
-		return parse_bool(name, value, &b, e);
+		return eng_config_parse_bool(name, value, &b, e);
 	case CK_INT:
 		return check_int(name, value, e);
 	case CK_PLACEHOLDER:
