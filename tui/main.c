@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "tui/cli.h"
 
 struct command {
@@ -108,9 +109,18 @@ static bool parse_opt(int c, struct cli_opts *o)
 	return true;
 }
 
+/* Line mode: warnings from the layers below go to stderr (never stdout,
+ * which may carry a JSON document or a dry-run script). */
+static void log_to_stderr(enum log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "tarmac: %s%s\n", level >= LOG_ERROR ? "error: " : "warning: ", msg);
+}
+
 int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
+	log_set_sink(log_to_stderr, NULL, getenv("TARMAC_DEBUG") ? LOG_DEBUG : LOG_WARN);
 	struct cli_opts o = { .lock_retry_count = -2 };
 	int c;
 	while ((c = getopt_long(argc, argv, "+c:d:h", long_opts, NULL)) != -1) {
