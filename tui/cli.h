@@ -25,6 +25,8 @@ struct cli_opts {
 	const char *from;            /* push: the local directory */
 	const char *dry_run;         /* NULL: no; "-": stdout; else a file */
 	const char *target, *version, *description;
+	bool follow;                 /* ssm run: stream the output */
+	const char *attach, *action; /* ssm run: a command id to follow; Flyway's verb */
 	int lock_retry_count;        /* -2: unset */
 	int argc;                    /* positional arguments after the command */
 	char **argv;
@@ -70,6 +72,8 @@ int cmd_checksum(struct cli_opts *o);
 int cmd_databases(struct cli_opts *o);
 int cmd_buckets(struct cli_opts *o);
 int cmd_push(struct cli_opts *o);
+/* `tarmac ssm run|list|cancel` (tui/cmd_ssm.c); the sub-command is argv[0]. */
+int cmd_ssm(struct cli_opts *o);
 
 /* Flyway's ASCII table (AsciiTable): rows of cells, padded by characters. */
 struct cli_table {

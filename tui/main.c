@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "databases", cmd_databases, "the databases configured in tarmac.conf" },
 	{ "buckets", cmd_buckets, "every S3 bucket, the database it maps to, its object count" },
 	{ "push", cmd_push, "upload the local migrations the bucket lacks [--from DIR] [--dry-run] [--force]" },
+	{ "ssm", cmd_ssm, "run -d NAME [--action A] [--follow | --attach ID] [--dry-run] | list [-d NAME] | cancel -d NAME [ID]" },
 };
 
 static void usage(FILE *out)
@@ -47,12 +48,15 @@ static void usage(FILE *out)
 	      "      --set KEY=VALUE    any Flyway setting (placeholders.x=1, outOfOrder=true, ...)\n"
 	      "      --read-only        refuse every change, in the engine and the session\n"
 	      "      --json             one JSON document on stdout (info, validate)\n"
+	      "      --follow           ssm run: stream the command's output until it ends\n"
+	      "      --attach ID        ssm run: follow a command already running (from the start)\n"
+	      "      --action A         ssm run: migrate (default), info, validate, repair, baseline\n"
 	      "  -h, --help             this text\n", out);
 }
 
 enum { OPT_URL = 256, OPT_LOCATIONS, OPT_USER, OPT_TABLE, OPT_SCHEMAS, OPT_SET, OPT_JSON,
        OPT_YES, OPT_RO, OPT_DRY, OPT_REHEARSE, OPT_TARGET, OPT_OOO, OPT_VERSION, OPT_DESC,
-       OPT_SUGGEST, OPT_LOCK_RETRY, OPT_FORCE, OPT_FROM };
+       OPT_SUGGEST, OPT_LOCK_RETRY, OPT_FORCE, OPT_FROM, OPT_FOLLOW, OPT_ATTACH, OPT_ACTION };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -77,6 +81,9 @@ static const struct option long_opts[] = {
 	{ "lock-retry-count", required_argument, NULL, OPT_LOCK_RETRY },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "from", required_argument, NULL, OPT_FROM },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "action", required_argument, NULL, OPT_ACTION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -104,6 +111,9 @@ static bool parse_opt(int c, struct cli_opts *o)
 	case OPT_LOCK_RETRY: o->lock_retry_count = atoi(optarg); break;
 	case OPT_FORCE: o->force = true; break;
 	case OPT_FROM: o->from = optarg; break;
+	case OPT_FOLLOW: o->follow = true; break;
+	case OPT_ATTACH: o->attach = optarg; break;
+	case OPT_ACTION: o->action = optarg; break;
 	default: return false;
 	}
 	return true;
@@ -148,15 +158,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	/* options may also follow the command */
-	while ((c = getopt_long(argc, argv, "c:d:h", long_opts, NULL)) != -1) {
+	/* Options may also follow the command, and its own words (ssm run -d X):
+	 * getopt restarts (optind 0) on the command's arguments, with the
+	 * command name in argv[0]'s place, and permutes them. */
+	int subc = argc - optind + 1;
+	char **subv = argv + optind - 1;
+	optind = 0;
+	while ((c = getopt_long(subc, subv, "c:d:h", long_opts, NULL)) != -1) {
 		if (!parse_opt(c, &o)) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	o.argc = argc - optind;
-	o.argv = argv + optind;
+	o.argc = subc - optind;
+	o.argv = subv + optind;
 	int rc = cmd->run(&o);
 	vec_release(&o.sets, NULL);
 	return rc;
