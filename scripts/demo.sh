@@ -31,9 +31,11 @@ for db in users products; do
 	tarmac -d "$db" info || true
 done
 if [ -t 0 ] && [ -t 1 ]; then
+	tarmac || true   # the console; q leaves it
 	cat <<MSG
 
-tarmac is configured for both databases (TARMAC_CONFIG=$DEMO/tarmac.conf).
+tarmac is configured for both databases (TARMAC_CONFIG=$DEMO/tarmac.conf);
+\`tarmac\` alone opens the console again.
 Try:  tarmac -d products migrate      tarmac -d users migrate --dry-run
       tarmac -d users migrate          (users is prod: it asks for the name)
       tarmac -d users validate --json  tarmac databases

@@ -58,6 +58,7 @@ if tests/lib/servers.sh start "$SERVERS" && tests/aws/start.sh "$SERVERS/aws" --
 	# them ahead of expiry (tests/integration/aws_s3.sh checks it does)
 	run_suite cmocka "$BUILD"/tests/itest_*
 	run_suite tap tests/integration/*.sh
+	run_suite tap tests/tui/*.sh
 else
 	echo "could not start the test servers or the AWS emulator" >&2
 	fail=$((fail + 1)); failed_names+=("servers")

@@ -23,6 +23,9 @@ struct cli_opts {
 	struct vec sets;             /* char*: --set key=value (Flyway settings) */
 	bool json, yes, read_only, rehearse, out_of_order, suggest, force;
 	const char *from;            /* push: the local directory */
+	const char *theme;           /* console: --theme NAME */
+	bool no_color;               /* console: --no-color */
+	const char *argv0;           /* the program's path, for its share dir */
 	const char *dry_run;         /* NULL: no; "-": stdout; else a file */
 	const char *target, *version, *description;
 	bool follow;                 /* ssm run: stream the output */

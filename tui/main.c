@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "tui/cli.h"
+#include "tui/console.h"
 
 struct command {
 	const char *name;
@@ -51,12 +52,15 @@ static void usage(FILE *out)
 	      "      --follow           ssm run: stream the command's output until it ends\n"
 	      "      --attach ID        ssm run: follow a command already running (from the start)\n"
 	      "      --action A         ssm run: migrate (default), info, validate, repair, baseline\n"
-	      "  -h, --help             this text\n", out);
+	      "      --theme NAME       console: themes/NAME.theme (default, light, monochrome, ...)\n"
+	      "      --no-color         console: attributes only (also NO_COLOR=1)\n"
+	      "  -h, --help             this text\n\n"
+	      "With no command, tarmac opens the console.\n", out);
 }
 
 enum { OPT_URL = 256, OPT_LOCATIONS, OPT_USER, OPT_TABLE, OPT_SCHEMAS, OPT_SET, OPT_JSON,
        OPT_YES, OPT_RO, OPT_DRY, OPT_REHEARSE, OPT_TARGET, OPT_OOO, OPT_VERSION, OPT_DESC,
-       OPT_SUGGEST, OPT_LOCK_RETRY, OPT_FORCE, OPT_FROM, OPT_FOLLOW, OPT_ATTACH, OPT_ACTION };
+       OPT_SUGGEST, OPT_LOCK_RETRY, OPT_FORCE, OPT_FROM, OPT_FOLLOW, OPT_ATTACH, OPT_ACTION, OPT_THEME, OPT_NO_COLOR };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -84,6 +88,8 @@ static const struct option long_opts[] = {
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "action", required_argument, NULL, OPT_ACTION },
+	{ "theme", required_argument, NULL, OPT_THEME },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -114,6 +120,8 @@ static bool parse_opt(int c, struct cli_opts *o)
 	case OPT_FOLLOW: o->follow = true; break;
 	case OPT_ATTACH: o->attach = optarg; break;
 	case OPT_ACTION: o->action = optarg; break;
+	case OPT_THEME: o->theme = optarg; break;
+	case OPT_NO_COLOR: o->no_color = true; break;
 	default: return false;
 	}
 	return true;
@@ -143,11 +151,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		fputs("tarmac: the console is not part of this build yet; use a command:\n\n", stderr);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	o.argv0 = argv[0];
+	if (optind >= argc)
+		return tui_console_run(&o);
 	const char *name = argv[optind++];
 	const struct command *cmd = NULL;
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

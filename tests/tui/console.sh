@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The console in a real terminal: the binary runs inside tmux against real
+# PostgreSQL and MariaDB; keys are typed with send-keys and the screen is
+# read with capture-pane.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/assert.sh
+. tests/lib/db.sh
+WORK=$(mktemp -d /tmp/tarmac-tui.XXXXXX)
+SOCK=$WORK/tmux.sock
+T() { tmux -S "$SOCK" "$@"; }
+trap 'T kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+
+PGURL=$(newdb pg tui_users); MYURL=$(newdb my tui_products)
+cat >"$WORK/tarmac.conf" <<CONF
+[database "users"]
+url = $PGURL
+locations = filesystem:$PWD/migrations/users
+environment = prod
+
+[database "products"]
+url = $MYURL
+locations = filesystem:$PWD/migrations/products
+CONF
+
+screen() { T capture-pane -p -t con; }
+wait_for() { # wait_for TEXT: up to 10 s for TEXT on the screen
+	local i
+	for i in $(seq 1 100); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
+	return 1
+}
+on_screen() { screen | grep -qE -- "$1"; }
+not_on_screen() { ! screen | grep -qE -- "$1"; }
+start() { # start COLS ROWS ENV...
+	local cols=$1 rows=$2; shift 2
+	T kill-server 2>/dev/null && sleep 0.5 # let the old server release its socket
+	rm -f "$SOCK"
+	T new-session -d -s con -x "$cols" -y "$rows" \
+		"env $* $TARMAC -c $WORK/tarmac.conf; echo CONSOLE-EXITED \$?; sleep 60"
+}
+
+start 120 30 LANG=C.UTF-8
+ok "the console shows both databases once loaded" wait_for "products: loaded"
+ok "users has its 2 pending migrations" on_screen '>users +v- 2 pend'
+ok "products has its 3 pending migrations" on_screen ' products +v- 3 pend' 
+ok "the diff of the selected database, with glyph and word" wait_for "… 1      create table persons"
+contains "$(screen)" "PostgreSQL" "the pane names the engine"
+T send-keys -t con j; sleep 0.3; T send-keys -t con Enter
+ok "j and enter open products" wait_for "products · MariaDB"
+contains "$(screen)" "products in stock" "its repeatable is listed"
+T resize-window -t con -x 80 -y 24; sleep 0.5
+ok "80x24: stacked panes" wait_for "┌─ Databases ──────────────────────────────"
+T resize-window -t con -x 60 -y 15; sleep 0.5
+ok "60x15 is still usable" not_on_screen 'too small'
+ok "60x15 still shows the databases" on_screen 'Databases' 
+T resize-window -t con -x 40 -y 10; sleep 0.5
+ok "40x10: a too-small screen" wait_for "terminal too small: 40x10"
+T resize-window -t con -x 100 -y 30; sleep 0.5
+ok "and back to the full layout" wait_for "Databases › products"
+T send-keys -t con M
+ok "M says what to use instead, changes nothing" wait_for "not in the console yet"
+T send-keys -t con q
+ok "q quits cleanly" wait_for "CONSOLE-EXITED 0"
+eq "$(q pg tui_users "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_schema_history'")" 0 \
+	"the console's loads wrote nothing"
+
+start 100 25 NO_COLOR=1 LANG=C
+ok "NO_COLOR and an ASCII locale: states as glyph and word" wait_for ". 1      create table persons     SQL                   Pending"
+ok "ASCII borders" wait_for "+- Databases ---"
+T send-keys -t con C-c
+ok "SIGINT restores the terminal and exits" wait_for "CONSOLE-EXITED 130"
+done_testing

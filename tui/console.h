@@ -1,0 +1,70 @@
+/*
+ * console — the interactive console (spec/console.md). This first cut
+ * browses: header, crumbs, the databases pane, the selected database's
+ * migrations (the diff), the output pane, footer; loading runs on worker
+ * threads (tui/jobs.h) so keys answer while databases and buckets load.
+ * Curses is touched by the UI thread only (console.c, con_draw.c).
+ */
+#ifndef TARMAC_TUI_CONSOLE_H
+#define TARMAC_TUI_CONSOLE_H
+
+#include <stdbool.h>
+
+#include "tui/cli.h"
+#include "tui/jobs.h"
+#include "tui/ringlog.h"
+#include "tui/theme.h"
+
+/* One migration row as the console shows it (strings owned). */
+struct con_row {
+	enum eng_state state;
+	bool mismatch;               /* file and history checksums differ */
+	char *version, *description, *type, *installed_on, *installed_by;
+	int execution_ms;
+	char *local_sum, *applied_sum, *script;
+};
+
+/* What a load job hands the UI thread (moved, freed by the receiver). */
+struct con_load {
+	size_t index;                /* which database */
+	char *engine;                /* "PostgreSQL 15.4" */
+	char *current;               /* highest applied version, "" if none */
+	size_t pending, failed, mismatched;
+	struct vec rows;             /* struct con_row* */
+	char *error;                 /* NULL when loaded */
+};
+
+struct con_db {
+	const struct tui_db_conf *conf;
+	struct con_load *load;       /* NULL until the first load arrives */
+	bool loading;
+};
+
+enum con_pane { CON_PANE_DBS, CON_PANE_MIGS, CON_PANE_OUT };
+
+struct con {
+	struct cli_opts *opts;
+	struct tui_conf conf;
+	struct vec dbs;              /* struct con_db* */
+	struct tui_jobs *jobs;
+	struct tui_ringlog *log;
+	struct tui_pens pens;
+	bool utf8, read_only;
+	enum con_pane focus;
+	size_t db_cur, mig_cur, mig_top, db_top;
+	char flash[256];
+	bool dirty, quit;
+};
+
+int tui_console_run(struct cli_opts *o);
+
+/* con_data.c: starts a load job for database i. */
+void con_load_start(struct con *c, size_t i);
+void con_load_free(void *p);
+
+/* con_draw.c */
+void con_draw(struct con *c);
+/* The glyph for a row ("✓" or "+" ...), and its theme role. */
+const char *con_glyph(const struct con *c, const struct con_row *r, enum tui_role *role);
+
+#endif
