@@ -12,7 +12,7 @@
 struct load_arg {
 	size_t index;
 	char *config_path, *db_name;
-	bool read_only;
+	bool read_only, rehearse;
 };
 
 static void load_arg_free(void *p)
@@ -75,9 +75,9 @@ static struct con_row *row_from(const struct eng_info *i)
 	return r;
 }
 
-static enum err_code load_job(struct tui_job *job, void *p, struct err *e)
+/* The diff of one database as the console shows it (never NULL). */
+static struct con_load *load_diff(const struct load_arg *a, struct err *e)
 {
-	struct load_arg *a = p;
 	struct cli_opts o = { .config_path = a->config_path, .db_name = a->db_name,
 			      .read_only = true, .lock_retry_count = -2 };
 	struct cli_env env;
@@ -107,8 +107,118 @@ static enum err_code load_job(struct tui_job *job, void *p, struct err *e)
 	vec_release(&applied, eng_applied_free);
 	eng_resolved_set_release(&files);
 	cli_env_close(&env);
-	tui_job_post_result_take(job, l, con_load_free);
+	return l;
+}
+
+static enum err_code load_job(struct tui_job *job, void *p, struct err *e)
+{
+	tui_job_post_result_take(job, load_diff(p, e), con_load_free);
 	return ERR_OK; /* a failed load is data for the pane, not a job error */
+}
+
+/* ---- migrate and rehearse ------------------------------------------------ */
+
+struct run_ctx {
+	struct tui_job *job;
+	struct eng_ctx *ctx;
+};
+
+static void on_engine_event(const struct eng_event *ev, void *p)
+{
+	struct run_ctx *r = p;
+	const char *what = ev->res ? ev->res->script : "";
+	switch (ev->kind) {
+	case ENG_EV_MIGRATION_START:
+		tui_job_post_outputf(r->job, TUI_STREAM_INFO, "migration %zu of %zu: %s", ev->mig_index,
+				     ev->mig_total, what);
+		break;
+	case ENG_EV_STATEMENT:
+		tui_job_post_outputf(r->job, TUI_STREAM_INFO, "  %s: statement %zu of %zu", what,
+				     ev->stmt_index, ev->stmt_total);
+		break;
+	case ENG_EV_REHEARSE_STATEMENT:
+		tui_job_post_outputf(r->job, ev->failed ? TUI_STREAM_STDERR : TUI_STREAM_INFO,
+				     "  %s line %ld: %lld ms %.100s", what, ev->line,
+				     (long long)ev->elapsed_ms, ev->text ? ev->text : "");
+		break;
+	case ENG_EV_MIGRATION_DONE:
+		tui_job_post_outputf(r->job, TUI_STREAM_INFO, "  %s applied (%lld ms)", what,
+				     (long long)ev->elapsed_ms);
+		break;
+	case ENG_EV_MESSAGE:
+		tui_job_post_outputf(r->job, TUI_STREAM_INFO, "%s", ev->text);
+		break;
+	default:
+		break;
+	}
+}
+
+/* K: the running statement is cancelled on the server, the run stops at
+ * the next boundary and rolls back what it can (called on the UI thread). */
+static void cancel_run(void *p)
+{
+	struct run_ctx *r = p;
+	atomic_store(&r->ctx->cancel, true);
+	if (r->ctx->db)
+		db_cancel(r->ctx->db);
+}
+
+static void post_lines(struct tui_job *job, enum tui_stream s, const char *text)
+{
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+		tui_job_post_output(job, s, l, n);
+		l += n + (l[n] == '\n');
+	}
+}
+
+static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
+{
+	struct load_arg *a = p;
+	struct cli_opts o = { .config_path = a->config_path, .db_name = a->db_name,
+			      .lock_retry_count = -2, .read_only = a->read_only };
+	struct cli_env env;
+	struct eng_migrate_result res = { 0 };
+	struct run_ctx r = { job, &env.ctx };
+	struct eng_observer obs = { on_engine_event, &r };
+	enum err_code c = cli_env_open(&env, &o, true, e);
+	if (!c) {
+		env.ctx.obs = &obs;
+		tui_job_set_cancel_hook(job, cancel_run, &r);
+		struct eng_migrate_options mo = { .target = env.cfg->target, .rehearse = a->rehearse };
+		c = eng_migrate(&env.ctx, &mo, &res, e);
+		tui_job_set_cancel_hook(job, NULL, NULL);
+	}
+	for (size_t i = 0; i < res.validate_messages.len; i++)
+		post_lines(job, TUI_STREAM_STDERR, res.validate_messages.items[i]);
+	if (c)
+		post_lines(job, TUI_STREAM_STDERR, e->msg);
+	else
+		tui_job_post_outputf(job, TUI_STREAM_INFO, "%s %s: %zu migration%s %s", a->rehearse ? "rehearse" : "migrate",
+				     a->db_name, res.applied, res.applied == 1 ? "" : "s",
+				     a->rehearse ? "rehearsed and rolled back" : "applied");
+	eng_migrate_result_release(&res);
+	cli_env_close(&env);
+	struct err e2 = ERR_INIT;
+	tui_job_post_result_take(job, load_diff(a, &e2), con_load_free);
+	return c;
+}
+
+void con_run_start(struct con *c, size_t i, bool rehearse)
+{
+	struct con_db *d = c->dbs.items[i];
+	struct load_arg *a = xcalloc(1, sizeof *a);
+	a->index = i;
+	a->config_path = xstrdup_or_null(c->conf.path);
+	a->db_name = xstrdup(d->conf->name);
+	a->rehearse = rehearse;
+	a->read_only = c->read_only;
+	struct tui_job_spec spec = { d->conf->name, run_job, a, load_arg_free };
+	struct err e = ERR_INIT;
+	if (tui_jobs_start(c->jobs, &spec, &c->run_job, &e))
+		snprintf(c->flash, sizeof c->flash, "cannot start: %.200s", e.msg);
+	else
+		d->loading = true;
 }
 
 void con_load_start(struct con *c, size_t i)

@@ -260,7 +260,8 @@ static void draw_footer(const struct con *c, int y, int w)
 	if (c->flash[0])
 		put(y, 0, w, c->flash);
 	else
-		put(y, 0, w, " ?help  j/k move  tab pane  enter open  r refresh  q quit");
+		put(y, 0, w, c->read_only ? " ?help  j/k move  tab pane  enter open  r refresh  q quit"
+					   : " ?help  j/k move  enter open  r refresh  M migrate  R rehearse  K cancel  q quit");
 	pen(c, c->flash[0] ? TUI_ROLE_FLASH_OK : TUI_ROLE_FOOTER_HINT, false);
 }
 
@@ -288,5 +289,45 @@ void con_draw(struct con *c)
 	}
 	draw_output(c, 2 + top, out_h, w);
 	draw_footer(c, h - 1, w);
+	refresh();
+}
+
+/* The dialog over everything: title, the exact effect, the typed name on a
+ * prod database, and Cancel (focused first) / Confirm. */
+void con_draw_dialog(const struct con *c)
+{
+	int h, w;
+	getmaxyx(stdscr, h, w);
+	if (w < 60 || h < 15)
+		return;
+	const struct con_dialog *dg = &c->dialog;
+	int n = (int)dg->lines.len, bw = w - 8 < 76 ? w - 8 : 76;
+	int bh = n + 6 + (dg->must_type[0] ? 1 : 0);
+	if (bh > h - 2)
+		bh = h - 2;
+	struct rect r = { (h - bh) / 2, (w - bw) / 2, bh, bw };
+	pen(c, TUI_ROLE_DIALOG_BODY, true);
+	for (int i = 0; i < bh; i++)
+		put(r.y + i, r.x, bw, "");
+	pen(c, TUI_ROLE_DIALOG_BODY, false);
+	draw_box(c, r, dg->title, true);
+	int y = r.y + 1;
+	for (int i = 0; i < n && y < r.y + bh - 3; i++, y++)
+		put(y, r.x + 2, bw - 4, dg->lines.items[i]);
+	if (dg->must_type[0]) {
+		pen(c, TUI_ROLE_DIALOG_DANGER, true);
+		putf(y++, r.x + 2, bw - 4, "PROD: type %s to enable Confirm: %s_", dg->must_type, dg->typed);
+		pen(c, TUI_ROLE_DIALOG_DANGER, false);
+	}
+	bool can = !dg->must_type[0] || !strcmp(dg->typed, dg->must_type);
+	int by = r.y + bh - 2;
+	pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, true);
+	put(by, r.x + 2, 12, dg->confirm_focused ? "  Cancel  " : "[ Cancel ]");
+	pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, false);
+	enum tui_role cr = !can ? TUI_ROLE_DIALOG_DISABLED : dg->confirm_focused ? TUI_ROLE_DIALOG_FOCUS
+									     : TUI_ROLE_DIALOG_BUTTON;
+	pen(c, cr, true);
+	put(by, r.x + 16, 40, !can ? "  Confirm (type the name first)" : dg->confirm_focused ? "[ Confirm ]" : "  Confirm  ");
+	pen(c, cr, false);
 	refresh();
 }

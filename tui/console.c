@@ -80,6 +80,9 @@ static void on_msg(struct tui_msg *m, void *p)
 			 l->error ? l->error : "loaded");
 		tui_ringlog_append(c->log, l->error ? TUI_STREAM_STDERR : TUI_STREAM_INFO, 0, line,
 				   strlen(line));
+	} else if (m->kind == TUI_MSG_DONE && m->job_id == c->run_job) {
+		c->run_job = 0;
+		c->quit_armed = false;
 	} else if (m->kind == TUI_MSG_OUTPUT && m->text) {
 		tui_ringlog_append(c->log, m->stream, 0, m->text, m->len);
 	}
@@ -105,46 +108,228 @@ static void move_cursor(struct con *c, long delta)
 		c->mig_cur = c->mig_top = 0;
 }
 
+static void log_line(struct con *c, enum tui_stream s, const char *text)
+{
+	tui_ringlog_append(c->log, s, 0, text, strlen(text));
+}
+
+static struct con_db *selected(struct con *c)
+{
+	return c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
+}
+
+/* ---- dialogs ------------------------------------------------------------- */
+
+static void dialog_close(struct con *c)
+{
+	vec_free_strs(&c->dialog.lines);
+	memset(&c->dialog, 0, sizeof c->dialog);
+}
+
+static void dialog_open(struct con *c, const char *title, void (*confirm)(struct con *c))
+{
+	dialog_close(c);
+	struct con_db *d = selected(c);
+	c->dialog.open = true;
+	c->dialog.confirm = confirm;
+	snprintf(c->dialog.title, sizeof c->dialog.title, "%s", title);
+	if (d->conf->eng.environment && !strcmp(d->conf->eng.environment, "prod"))
+		snprintf(c->dialog.must_type, sizeof c->dialog.must_type, "%s", d->conf->name);
+}
+
+static bool dialog_can_confirm(const struct con *c)
+{
+	return !c->dialog.must_type[0] || !strcmp(c->dialog.typed, c->dialog.must_type);
+}
+
+static void dialog_key(struct con *c, int k)
+{
+	struct con_dialog *dg = &c->dialog;
+	size_t n = strlen(dg->typed);
+	if (k == 27) {
+		log_line(c, TUI_STREAM_INFO, "cancelled: nothing was changed");
+		dialog_close(c);
+	} else if (k == '\t' || k == KEY_LEFT || k == KEY_RIGHT) {
+		dg->confirm_focused = !dg->confirm_focused && dialog_can_confirm(c);
+	} else if (k == '\n' || k == KEY_ENTER) {
+		void (*fn)(struct con *c) = dg->confirm_focused && dialog_can_confirm(c) ? dg->confirm : NULL;
+		if (!fn)
+			log_line(c, TUI_STREAM_INFO, "cancelled: nothing was changed");
+		dialog_close(c);
+		if (fn)
+			fn(c);
+	} else if ((k == KEY_BACKSPACE || k == 127 || k == 8) && n) {
+		dg->typed[n - 1] = 0;
+	} else if (dg->must_type[0] && k >= 32 && k < 127 && n + 1 < sizeof dg->typed) {
+		dg->typed[n] = (char)k;
+		dg->typed[n + 1] = 0;
+	}
+	if (!dialog_can_confirm(c))
+		dg->confirm_focused = false;
+}
+
+/* ---- actions (one table: keys, help, read-only) -------------------------- */
+
+static void run_migrate(struct con *c)
+{
+	log_line(c, TUI_STREAM_INFO, "migrate started");
+	con_run_start(c, c->db_cur, false);
+}
+
+static void run_rehearse(struct con *c)
+{
+	log_line(c, TUI_STREAM_INFO, "rehearse started (everything is rolled back)");
+	con_run_start(c, c->db_cur, true);
+}
+
+/* The dialog text: every pending migration, in the order it would run. */
+static void plan_lines(struct con *c, struct con_db *d)
+{
+	size_t n = 0;
+	for (size_t i = 0; d->load && i < d->load->rows.len; i++) {
+		const struct con_row *r = d->load->rows.items[i];
+		if (r->state != ENG_STATE_PENDING)
+			continue;
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "  %zu. %s %s", ++n, *r->version ? r->version : "R", r->description);
+		vec_push(&c->dialog.lines, buf_detach(&b, NULL));
+	}
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "%zu pending migration%s on %s (%s), target latest", n, n == 1 ? "" : "s",
+		 d->conf->name, d->load && d->load->engine ? d->load->engine : "?");
+	vec_push(&c->dialog.lines, buf_detach(&b, NULL));
+}
+
+static void act_migrate(struct con *c, bool rehearse)
+{
+	struct con_db *d = selected(c);
+	if (!d || !d->load || d->load->error) {
+		snprintf(c->flash, sizeof c->flash, " nothing to %s: the database is not loaded",
+			 rehearse ? "rehearse" : "migrate");
+		return;
+	}
+	if (c->run_job && tui_jobs_running(c->jobs)) {
+		snprintf(c->flash, sizeof c->flash, " a run is in progress: K cancels it");
+		return;
+	}
+	dialog_open(c, rehearse ? "Rehearse (rolled back)" : "Migrate", rehearse ? run_rehearse : run_migrate);
+	plan_lines(c, d);
+}
+
+static void act_m(struct con *c) { act_migrate(c, false); }
+static void act_r(struct con *c) { act_migrate(c, true); }
+
+static void act_cancel(struct con *c)
+{
+	if (c->run_job && tui_jobs_cancel(c->jobs, c->run_job))
+		log_line(c, TUI_STREAM_INFO, "cancel requested: the running statement is cancelled, the migration rolled back");
+	else
+		snprintf(c->flash, sizeof c->flash, " nothing is running");
+}
+
+static void act_later(struct con *c)
+{
+	snprintf(c->flash, sizeof c->flash, " not in the console yet: use tarmac -d NAME repair|baseline|ssm run");
+}
+
+static void act_reload(struct con *c)
+{
+	if (c->dbs.len)
+		con_load_start(c, c->db_cur);
+}
+
+static void show_help(struct con *c);
+static void act_help(struct con *c) { show_help(c); }
+static void act_quit(struct con *c)
+{
+	if (c->run_job && !c->quit_armed) {
+		c->quit_armed = true;
+		snprintf(c->flash, sizeof c->flash,
+			 " a migration is running: K cancels it; q again quits (the run is cancelled and rolled back)");
+		return;
+	}
+	c->quit = true;
+}
+
+struct con_action {
+	const char *name;
+	void (*fn)(struct con *c);
+	const char *help;
+	int key;
+	bool mutating;
+};
+
+static const struct con_action actions[] = {
+	{ "refresh", act_reload, "reload the selected database", 'r', false },
+	{ "refresh", act_reload, NULL, KEY_F(5), false },
+	{ "help", act_help, "this help", '?', false },
+	{ "help", act_help, NULL, KEY_F(1), false },
+	{ "migrate", act_m, "migrate the selected database (dialog shows the plan)", 'M', true },
+	{ "rehearse", act_r, "run pending migrations in a transaction, report, roll back", 'R', true },
+	{ "repair", act_later, "repair the schema history", 'P', true },
+	{ "baseline", act_later, "baseline wizard", 'B', true },
+	{ "ssm", act_later, "send the Flyway host's SSM command", 'S', true },
+	{ "cancel", act_cancel, "cancel the running job", 'K', false },
+	{ "quit", act_quit, "quit", 'q', false },
+	{ "quit", act_quit, NULL, KEY_F(10), false },
+};
+
 static void show_help(struct con *c)
 {
-	static const char *const lines[] = {
-		"keys: j/k or arrows move, g/G first/last, PgUp/PgDn page, tab next pane,",
-		"      enter/l open, esc/h back, r/F5 reload the database, ?/F1 this help, q/F10 quit",
-		"migrate, rehearse, repair, baseline and SSM from the console come next;",
-		"until then use the line commands: tarmac -d NAME migrate | repair | baseline | ssm run",
-	};
-	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-		tui_ringlog_append(c->log, TUI_STREAM_INFO, 0, lines[i], strlen(lines[i]));
+	log_line(c, TUI_STREAM_INFO, "keys: j/k or arrows move, g/G first/last, PgUp/PgDn, tab pane, enter/l open, esc/h back");
+	for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
+		const struct con_action *a = &actions[i];
+		if (!a->help)
+			continue;
+		char line[200];
+		snprintf(line, sizeof line, "  %c  %-9s %s%s", a->key, a->name, a->help,
+			 a->mutating && c->read_only ? "  [blocked: read-only]" : "");
+		log_line(c, TUI_STREAM_INFO, line);
+	}
+}
+
+/* The one place read-only is enforced in the console (the engine, the
+ * database session and the AWS layer refuse again below). */
+static bool dispatch(struct con *c, int k)
+{
+	for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
+		const struct con_action *a = &actions[i];
+		if (a->key != k)
+			continue;
+		if (a->mutating && c->read_only) {
+			snprintf(c->flash, sizeof c->flash, " read-only: %s is refused", a->name);
+			char line[128];
+			snprintf(line, sizeof line, "read-only: %s refused, nothing was changed", a->name);
+			log_line(c, TUI_STREAM_STDERR, line);
+			return true;
+		}
+		a->fn(c);
+		return true;
+	}
+	return false;
 }
 
 static void handle_key(struct con *c, int k)
 {
 	c->flash[0] = 0;
-	switch (k) {
-	case 'q': case KEY_F(10): c->quit = true; break;
-	case 'j': case KEY_DOWN: move_cursor(c, 1); break;
-	case 'k': case KEY_UP: move_cursor(c, -1); break;
-	case KEY_NPAGE: move_cursor(c, 10); break;
-	case KEY_PPAGE: move_cursor(c, -10); break;
-	case 'g': move_cursor(c, -1000000); break;
-	case 'G': move_cursor(c, 1000000); break;
-	case '\t': c->focus = (enum con_pane)((c->focus + 1) % 3); break;
-	case '\n': case KEY_ENTER: case 'l': c->focus = CON_PANE_MIGS; break;
-	case 27: case 'h': c->focus = CON_PANE_DBS; break;
-	case 'r': case KEY_F(5):
-		if (c->dbs.len)
-			con_load_start(c, c->db_cur);
-		break;
-	case '?': case KEY_F(1): show_help(c); break;
-	case 'M': case 'P': case 'R': case 'B': case 'S':
-		snprintf(c->flash, sizeof c->flash, " %s",
-			 c->read_only ? "read-only: this console cannot change anything"
-				      : "not in the console yet: use tarmac -d NAME migrate|repair|baseline|ssm run");
-		break;
-	case KEY_RESIZE: break;
-	default: return;
-	}
 	c->dirty = true;
+	if (c->dialog.open) {
+		dialog_key(c, k);
+		return;
+	}
+	switch (k) {
+	case 'j': case KEY_DOWN: move_cursor(c, 1); return;
+	case 'k': case KEY_UP: move_cursor(c, -1); return;
+	case KEY_NPAGE: move_cursor(c, 10); return;
+	case KEY_PPAGE: move_cursor(c, -10); return;
+	case 'g': move_cursor(c, -1000000); return;
+	case 'G': move_cursor(c, 1000000); return;
+	case '\t': c->focus = (enum con_pane)((c->focus + 1) % 3); return;
+	case '\n': case KEY_ENTER: case 'l': c->focus = CON_PANE_MIGS; return;
+	case 27: case 'h': c->focus = CON_PANE_DBS; return;
+	default:
+		dispatch(c, k);
+	}
 }
 
 static void loop(struct con *c)
@@ -153,6 +338,8 @@ static void loop(struct con *c)
 	while (!c->quit && !stop_signal) {
 		if (c->dirty) {
 			con_draw(c);
+			if (c->dialog.open)
+				con_draw_dialog(c);
 			c->dirty = false;
 		}
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
@@ -188,7 +375,8 @@ static int setup(struct con *c, struct cli_opts *o)
 
 static void teardown(struct con *c)
 {
-	tui_jobs_free(c->jobs); /* cancels and joins the loaders */
+	tui_jobs_free(c->jobs); /* cancels and joins the workers: a run rolls back or finishes */
+	dialog_close(c);
 	wake_jobs = NULL;
 	for (size_t i = 0; i < c->dbs.len; i++)
 		con_load_free(((struct con_db *)c->dbs.items[i])->load);

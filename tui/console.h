@@ -42,6 +42,21 @@ struct con_db {
 
 enum con_pane { CON_PANE_DBS, CON_PANE_MIGS, CON_PANE_OUT };
 
+struct con;
+
+/* A confirmation dialog: its text, and what confirming does. The safe
+ * button (Cancel) has the focus; on a prod database Confirm stays disabled
+ * until the database's name is typed. */
+struct con_dialog {
+	bool open;
+	char title[128];
+	struct vec lines;            /* char* */
+	char must_type[128];         /* "" or the name to type */
+	char typed[128];
+	bool confirm_focused;
+	void (*confirm)(struct con *c);
+};
+
 struct con {
 	struct cli_opts *opts;
 	struct tui_conf conf;
@@ -54,6 +69,9 @@ struct con {
 	size_t db_cur, mig_cur, mig_top, db_top;
 	char flash[256];
 	bool dirty, quit;
+	struct con_dialog dialog;
+	int run_job;                 /* the running migrate/rehearse job, or 0 */
+	bool quit_armed;             /* q pressed once while a run was going */
 };
 
 int tui_console_run(struct cli_opts *o);
@@ -61,9 +79,13 @@ int tui_console_run(struct cli_opts *o);
 /* con_data.c: starts a load job for database i. */
 void con_load_start(struct con *c, size_t i);
 void con_load_free(void *p);
+/* Starts migrate (or rehearse) of database i on a worker; its progress
+ * goes to the output pane and the diff is reloaded when it ends. */
+void con_run_start(struct con *c, size_t i, bool rehearse);
 
 /* con_draw.c */
 void con_draw(struct con *c);
+void con_draw_dialog(const struct con *c);
 /* The glyph for a row ("✓" or "+" ...), and its theme role. */
 const char *con_glyph(const struct con *c, const struct con_row *r, enum tui_role *role);
 

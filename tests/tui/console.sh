@@ -57,15 +57,50 @@ T resize-window -t con -x 40 -y 10; sleep 0.5
 ok "40x10: a too-small screen" wait_for "terminal too small: 40x10"
 T resize-window -t con -x 100 -y 30; sleep 0.5
 ok "and back to the full layout" wait_for "Databases › products"
-T send-keys -t con M
-ok "M says what to use instead, changes nothing" wait_for "not in the console yet"
+T send-keys -t con P
+ok "P says what to use instead, changes nothing" wait_for "not in the console yet"
 T send-keys -t con q
 ok "q quits cleanly" wait_for "CONSOLE-EXITED 0"
 eq "$(q pg tui_users "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_schema_history'")" 0 \
 	"the console's loads wrote nothing"
 
+# read-only: every mutating key is refused, with a message, and nothing changes
+T kill-server 2>/dev/null; sleep 0.5; rm -f "$SOCK"
+T new-session -d -s con -x 120 -y 30 "env LANG=C.UTF-8 $TARMAC -c $WORK/tarmac.conf --read-only; echo CONSOLE-EXITED \$?; sleep 60"
+ok "read-only: the console opens with the RO badge" wait_for "/tarmac.conf"
+ok "RO in the header" on_screen ' RO$' 
+wait_for "products: loaded" >/dev/null
+for key in M P R S; do
+	T send-keys -t con "$key"
+	ok "read-only refuses $key with a message" wait_for "is refused"
+	T send-keys -t con j; sleep 0.2
+done
+eq "$(q pg tui_users "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_schema_history'")" 0 \
+	"read-only: the database is unchanged"
+T send-keys -t con q; wait_for "CONSOLE-EXITED 0" >/dev/null
+
+# migrate a prod database: Confirm stays disabled until its name is typed
+start 120 30 LANG=C.UTF-8
+wait_for "users: loaded" >/dev/null
+T send-keys -t con M
+ok "M opens the dialog with the plan" wait_for "2 pending migrations on users"
+ok "prod asks for the name" wait_for "PROD: type users to enable Confirm"
+T send-keys -t con Tab Enter
+ok "Confirm cannot be chosen before the name is typed" wait_for "cancelled: nothing was changed"
+eq "$(q pg tui_users "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_schema_history'")" 0 \
+	"so nothing ran"
+T send-keys -t con M; wait_for "PROD: type users" >/dev/null
+T send-keys -t con -l users; T send-keys -t con Tab Enter
+ok "after typing the name, migrate runs with per-statement progress" wait_for "statement 1 of 1"
+ok "and reports the result" wait_for "migrate users: 2 migrations applied"
+ok "the diff shows the new state" wait_for "users · PostgreSQL"
+eq "$(q pg tui_users "SELECT string_agg(version, ',' ORDER BY installed_rank) FROM flyway_schema_history")" "1,2" \
+	"the history holds both migrations"
+T send-keys -t con q; wait_for "CONSOLE-EXITED 0" >/dev/null
+
 start 100 25 NO_COLOR=1 LANG=C
-ok "NO_COLOR and an ASCII locale: states as glyph and word" wait_for ". 1      create table persons     SQL                   Pending"
+ok "NO_COLOR and an ASCII locale: states as glyph and word" wait_for "+ 1      create table persons     SQL"
+ok "(the word)" on_screen 'Success' 
 ok "ASCII borders" wait_for "+- Databases ---"
 T send-keys -t con C-c
 ok "SIGINT restores the terminal and exits" wait_for "CONSOLE-EXITED 130"
