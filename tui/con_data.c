@@ -13,6 +13,7 @@ struct load_arg {
 	size_t index;
 	char *config_path, *db_name;
 	bool read_only, rehearse;
+	enum con_run kind;
 };
 
 static void load_arg_free(void *p)
@@ -172,16 +173,68 @@ static void post_lines(struct tui_job *job, enum tui_stream s, const char *text)
 	}
 }
 
+/* p: the dry-run script into the output pane; nothing is changed. */
+static enum err_code plan_job(struct tui_job *job, struct cli_env *env, struct err *e)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return err_set(e, ERR_IO, "cannot buffer the plan");
+	struct eng_migrate_result res = { 0 };
+	struct eng_migrate_options mo = { .target = env->cfg->target, .dry_run = f };
+	enum err_code c = eng_migrate(&env->ctx, &mo, &res, e);
+	fclose(f);
+	if (!c)
+		post_lines(job, TUI_STREAM_STDOUT, text);
+	for (size_t i = 0; i < res.validate_messages.len; i++)
+		post_lines(job, TUI_STREAM_STDERR, res.validate_messages.items[i]);
+	free(text);
+	eng_migrate_result_release(&res);
+	return c;
+}
+
+/* v: Flyway's validate, its messages into the output pane. */
+static enum err_code validate_job(struct tui_job *job, struct cli_env *env, const char *name,
+				  struct err *e)
+{
+	struct eng_resolved_set files = { 0 };
+	struct vec applied = VEC_INIT, msgs = VEC_INIT;
+	struct eng_plan plan = { 0 };
+	struct eng_plan_options po = { env->cfg->target, env->cfg->out_of_order };
+	enum err_code c = eng_info(&env->ctx, &po, &files, &applied, &plan, e);
+	if (!c && eng_validate_plan(&plan, &env->cfg->ignore_patterns, false, &msgs, NULL))
+		tui_job_post_outputf(job, TUI_STREAM_STDERR, "validate %s: failed", name);
+	else if (!c)
+		tui_job_post_outputf(job, TUI_STREAM_INFO, "validate %s: ok (%zu migrations)", name,
+				     files.items.len);
+	for (size_t i = 0; i < msgs.len; i++)
+		post_lines(job, TUI_STREAM_STDERR, msgs.items[i]);
+	vec_free_strs(&msgs);
+	eng_plan_release(&plan);
+	vec_release(&applied, eng_applied_free);
+	eng_resolved_set_release(&files);
+	return c;
+}
+
 static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
 {
 	struct load_arg *a = p;
+	bool reads = a->kind == CON_RUN_PLAN || a->kind == CON_RUN_VALIDATE;
 	struct cli_opts o = { .config_path = a->config_path, .db_name = a->db_name,
-			      .lock_retry_count = -2, .read_only = a->read_only };
+			      .lock_retry_count = -2, .read_only = a->read_only || reads };
 	struct cli_env env;
 	struct eng_migrate_result res = { 0 };
 	struct run_ctx r = { job, &env.ctx };
 	struct eng_observer obs = { on_engine_event, &r };
 	enum err_code c = cli_env_open(&env, &o, true, e);
+	if (!c && reads) {
+		c = a->kind == CON_RUN_PLAN ? plan_job(job, &env, e) : validate_job(job, &env, a->db_name, e);
+		if (c)
+			post_lines(job, TUI_STREAM_STDERR, e->msg);
+		cli_env_close(&env);
+		return c;
+	}
 	if (!c) {
 		env.ctx.obs = &obs;
 		tui_job_set_cancel_hook(job, cancel_run, &r);
@@ -204,21 +257,26 @@ static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
 	return c;
 }
 
-void con_run_start(struct con *c, size_t i, bool rehearse)
+void con_run_start(struct con *c, size_t i, enum con_run kind)
 {
+	bool rehearse = kind == CON_RUN_REHEARSE;
 	struct con_db *d = c->dbs.items[i];
 	struct load_arg *a = xcalloc(1, sizeof *a);
 	a->index = i;
 	a->config_path = xstrdup_or_null(c->conf.path);
 	a->db_name = xstrdup(d->conf->name);
 	a->rehearse = rehearse;
+	a->kind = kind;
 	a->read_only = c->read_only;
 	struct tui_job_spec spec = { d->conf->name, run_job, a, load_arg_free };
 	struct err e = ERR_INIT;
-	if (tui_jobs_start(c->jobs, &spec, &c->run_job, &e))
+	int id = 0;
+	if (tui_jobs_start(c->jobs, &spec, &id, &e)) {
 		snprintf(c->flash, sizeof c->flash, "cannot start: %.200s", e.msg);
-	else
+	} else if (kind == CON_RUN_MIGRATE || kind == CON_RUN_REHEARSE) {
+		c->run_job = id;
 		d->loading = true;
+	}
 }
 
 void con_load_start(struct con *c, size_t i)

@@ -173,13 +173,13 @@ static void dialog_key(struct con *c, int k)
 static void run_migrate(struct con *c)
 {
 	log_line(c, TUI_STREAM_INFO, "migrate started");
-	con_run_start(c, c->db_cur, false);
+	con_run_start(c, c->db_cur, CON_RUN_MIGRATE);
 }
 
 static void run_rehearse(struct con *c)
 {
 	log_line(c, TUI_STREAM_INFO, "rehearse started (everything is rolled back)");
-	con_run_start(c, c->db_cur, true);
+	con_run_start(c, c->db_cur, CON_RUN_REHEARSE);
 }
 
 /* The dialog text: every pending migration, in the order it would run. */
@@ -238,6 +238,18 @@ static void act_reload(struct con *c)
 		con_load_start(c, c->db_cur);
 }
 
+static void act_plan(struct con *c)
+{
+	if (c->dbs.len)
+		con_run_start(c, c->db_cur, CON_RUN_PLAN);
+}
+
+static void act_validate(struct con *c)
+{
+	if (c->dbs.len)
+		con_run_start(c, c->db_cur, CON_RUN_VALIDATE);
+}
+
 static void show_help(struct con *c);
 static void act_help(struct con *c) { show_help(c); }
 static void act_quit(struct con *c)
@@ -263,6 +275,8 @@ static const struct con_action actions[] = {
 	{ "refresh", act_reload, "reload the selected database", 'r', false },
 	{ "refresh", act_reload, NULL, KEY_F(5), false },
 	{ "help", act_help, "this help", '?', false },
+	{ "plan", act_plan, "the dry-run script of everything migrate would do (output pane)", 'p', false },
+	{ "validate", act_validate, "Flyway's validate (output pane)", 'v', false },
 	{ "help", act_help, NULL, KEY_F(1), false },
 	{ "migrate", act_m, "migrate the selected database (dialog shows the plan)", 'M', true },
 	{ "rehearse", act_r, "run pending migrations in a transaction, report, roll back", 'R', true },

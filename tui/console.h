@@ -79,9 +79,11 @@ int tui_console_run(struct cli_opts *o);
 /* con_data.c: starts a load job for database i. */
 void con_load_start(struct con *c, size_t i);
 void con_load_free(void *p);
-/* Starts migrate (or rehearse) of database i on a worker; its progress
- * goes to the output pane and the diff is reloaded when it ends. */
-void con_run_start(struct con *c, size_t i, bool rehearse);
+enum con_run { CON_RUN_MIGRATE, CON_RUN_REHEARSE, CON_RUN_PLAN, CON_RUN_VALIDATE };
+/* Starts work on database i on a worker: migrate or rehearse (progress to
+ * the output pane, the diff reloaded at the end), or the read-only plan
+ * (dry-run script) or validate, whose text goes to the output pane. */
+void con_run_start(struct con *c, size_t i, enum con_run kind);
 
 /* con_draw.c */
 void con_draw(struct con *c);

@@ -45,6 +45,10 @@ ok "users has its 2 pending migrations" on_screen '>users +v- 2 pend'
 ok "products has its 3 pending migrations" on_screen ' products +v- 3 pend' 
 ok "the diff of the selected database, with glyph and word" wait_for "… 1      create table persons"
 contains "$(screen)" "PostgreSQL" "the pane names the engine"
+T send-keys -t con v
+ok "v validates (pending is a validate error, as in Flyway)" wait_for "Detected resolved migration not applied to database: 2."
+T send-keys -t con p
+ok "p shows the plan: the dry-run script" wait_for "ALTER TABLE Persons ADD DateOfBirth date;"
 T send-keys -t con j; sleep 0.3; T send-keys -t con Enter
 ok "j and enter open products" wait_for "products · MariaDB"
 contains "$(screen)" "products in stock" "its repeatable is listed"
