@@ -49,10 +49,9 @@ enum err_code cli_env_add_s3_sources(struct cli_env *env, struct err *e)
 static void set_str(char **field, const char *value, bool wipe)
 {
 	if (*field && wipe) {
-		struct buf b = BUF_INIT;
-		buf_adds(&b, *field);
-		buf_wipe(&b);
-		memset(*field, 0, strlen(*field));
+		volatile char *v = *field; /* volatile: the zeroing must not be optimised away */
+		for (size_t i = 0; v[i]; i++)
+			v[i] = 0;
 	}
 	free(*field);
 	*field = value ? xstrdup(value) : NULL;
