@@ -250,6 +250,31 @@ static void act_validate(struct con *c)
 		con_run_start(c, c->db_cur, CON_RUN_VALIDATE);
 }
 
+/* d: the selected migration's details (script, both checksums, history row). */
+static void act_details(struct con *c)
+{
+	struct con_db *d = selected(c);
+	if (!d || !d->load || d->load->error || c->mig_cur >= d->load->rows.len) {
+		snprintf(c->flash, sizeof c->flash, " open a database and select a migration first");
+		return;
+	}
+	const struct con_row *r = d->load->rows.items[c->mig_cur];
+	char line[512];
+	snprintf(line, sizeof line, "%s %s: %s", *r->version ? r->version : "R", r->description,
+		 r->mismatch ? "Checksum mismatch" : eng_state_name(r->state));
+	log_line(c, TUI_STREAM_INFO, line);
+	snprintf(line, sizeof line, "  script   %s (%s)", r->script, r->type);
+	log_line(c, TUI_STREAM_INFO, line);
+	snprintf(line, sizeof line, "  checksum local %s, applied %s%s", *r->local_sum ? r->local_sum : "-",
+		 *r->applied_sum ? r->applied_sum : "-", r->mismatch ? "  (differ: repair realigns, or revert the file)" : "");
+	log_line(c, r->mismatch ? TUI_STREAM_STDERR : TUI_STREAM_INFO, line);
+	if (*r->installed_on) {
+		snprintf(line, sizeof line, "  installed on %s by %s in %d ms", r->installed_on,
+			 r->installed_by, r->execution_ms);
+		log_line(c, TUI_STREAM_INFO, line);
+	}
+}
+
 static void show_help(struct con *c);
 static void act_help(struct con *c) { show_help(c); }
 static void act_quit(struct con *c)
@@ -275,6 +300,7 @@ static const struct con_action actions[] = {
 	{ "refresh", act_reload, "reload the selected database", 'r', false },
 	{ "refresh", act_reload, NULL, KEY_F(5), false },
 	{ "help", act_help, "this help", '?', false },
+	{ "details", act_details, "the selected migration: script, both checksums, history row", 'd', false },
 	{ "plan", act_plan, "the dry-run script of everything migrate would do (output pane)", 'p', false },
 	{ "validate", act_validate, "Flyway's validate (output pane)", 'v', false },
 	{ "help", act_help, NULL, KEY_F(1), false },

@@ -49,6 +49,9 @@ T send-keys -t con v
 ok "v validates (pending is a validate error, as in Flyway)" wait_for "Detected resolved migration not applied to database: 2."
 T send-keys -t con p
 ok "p shows the plan: the dry-run script" wait_for "ALTER TABLE Persons ADD DateOfBirth date;"
+T send-keys -t con Enter d
+ok "d shows the selected migration's checksums" wait_for "checksum local 1408735753, applied -"
+T send-keys -t con Escape; sleep 0.3
 T send-keys -t con j; sleep 0.3; T send-keys -t con Enter
 ok "j and enter open products" wait_for "products · MariaDB"
 contains "$(screen)" "products in stock" "its repeatable is listed"
