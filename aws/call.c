@@ -300,3 +300,15 @@ enum err_code aws_query_call(struct aws_ctx *ctx, const char *service_id, const 
 	buf_wipe(&body); /* AssumeRoleWithWebIdentity carries a token */
 	return c;
 }
+
+bool aws_error_has_code(const struct err *e, const char *code)
+{
+	size_t n = strlen(code);
+	for (const char *p = strstr(e->msg, ": "); p; p = strstr(p + 2, ": ")) {
+		const char *after = p + 2 + n;
+		if (!strncmp(p + 2, code, n)
+		    && (*after == ':' || !*after || !strncmp(after, " (", 2)))
+			return true;
+	}
+	return false;
+}

@@ -175,6 +175,10 @@ enum err_code aws_error_from_json(const struct aws_request *req, const struct aw
 void aws_error_parse(const struct aws_response *r, char *code, size_t ncode, char *msg,
 		     size_t nmsg);
 
+/* Whether e holds AWS error `code` (the messages above read
+ * "... on <resource>: <Code>[: <Message>][ (advice)]"). */
+bool aws_error_has_code(const struct err *e, const char *code);
+
 /* awsJson1.1 call: POST / with X-Amz-Target "<target_prefix>.<operation>",
  * body a JSON text; the response body on 200, else the mapped error. */
 enum err_code aws_json_call(struct aws_ctx *ctx, const char *service_id, const char *signing_name,

@@ -105,20 +105,6 @@ enum err_code aws_logs_events_parse(const char *body, size_t len, struct vec *ev
 	return c;
 }
 
-/* Whether e holds AWS error `code`: aws_error_from_json writes
- * "... on <resource>: <Code>[: <Message>][ (advice)]". */
-static bool err_has_code(const struct err *e, const char *code)
-{
-	size_t n = strlen(code);
-	for (const char *p = strstr(e->msg, ": "); p; p = strstr(p + 2, ": ")) {
-		const char *after = p + 2 + n;
-		if (!strncmp(p + 2, code, n)
-		    && (*after == ':' || !*after || !strncmp(after, " (", 2)))
-			return true;
-	}
-	return false;
-}
-
 static void request_build(const char *group, const char *stream, const char *token,
 			  struct buf *out)
 {
@@ -152,7 +138,7 @@ enum err_code aws_logs_get_events(struct aws_ctx *ctx, const char *group, const 
 	buf_addf(&res, "log stream %s in %s", stream, group);
 	enum err_code c = aws_json_call(ctx, "CloudWatch Logs", "logs", "Logs_20140328", OP,
 					res.ptr, body.ptr, false, &resp, &le);
-	if (c == ERR_HTTP && err_has_code(&le, "ResourceNotFoundException")) {
+	if (c == ERR_HTTP && aws_error_has_code(&le, "ResourceNotFoundException")) {
 		*missing = true;
 		c = ERR_OK;
 	} else if (!c) {

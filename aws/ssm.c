@@ -687,20 +687,6 @@ enum err_code aws_ssm_instance_parse(const char *body, size_t len, const char *i
 
 /* ---- the calls ---------------------------------------------------------- */
 
-/* Whether e holds AWS error `code`: aws_error_from_json writes
- * "... on <resource>: <Code>[: <Message>][ (advice)]". */
-static bool err_has_code(const struct err *e, const char *code)
-{
-	size_t n = strlen(code);
-	for (const char *p = strstr(e->msg, ": "); p; p = strstr(p + 2, ": ")) {
-		const char *after = p + 2 + n;
-		if (!strncmp(p + 2, code, n)
-		    && (*after == ':' || !*after || !strncmp(after, " (", 2)))
-			return true;
-	}
-	return false;
-}
-
 /* The two SSM calls that change something; read-only contexts refuse them. */
 static bool op_mutating(const char *op)
 {
@@ -772,7 +758,7 @@ enum err_code aws_ssm_get_invocation(struct aws_ctx *ctx, const char *command_id
 	buf_addf(&res, "command %s for %s", command_id, instance_id);
 	enum err_code c = ssm_call(ctx, "GetCommandInvocation", res.ptr, req, &resp, &le);
 	/* Right after SendCommand the invocation may not exist yet (spec §4). */
-	if (c == ERR_HTTP && err_has_code(&le, "InvocationDoesNotExist")) {
+	if (c == ERR_HTTP && aws_error_has_code(&le, "InvocationDoesNotExist")) {
 		invocation_pending(out);
 		c = ERR_OK;
 	} else if (!c) {

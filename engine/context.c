@@ -146,39 +146,6 @@ enum err_code eng_info(struct eng_ctx *ctx, const struct eng_plan_options *o,
 	return c;
 }
 
-enum err_code eng_checksum_file(const char *path, const struct eng_config *cfg,
-				int32_t *out, struct err *e)
-{
-	struct eng_ctx ctx;
-	eng_ctx_init(&ctx, cfg);
-	const char *slash = strrchr(path, '/');
-	struct eng_source *src = eng_source_dir_new(path, path[0] == '/' ? "/" : ".");
-	struct eng_source_file f = {
-		.name = xstrdup(slash ? slash + 1 : path), .script = xstrdup(path),
-	};
-	struct eng_stream *st = NULL;
-	enum err_code c = src->ops->open(src, &f, &st, e);
-	if (!c) {
-		struct mig_reader r;
-		struct buf chunk = BUF_INIT;
-		bool eof = false;
-		mig_reader_init(&r, st, f.name, NULL, eng_config_latin1(cfg));
-		while (!c && !eof) {
-			buf_reset(&chunk);
-			c = mig_reader_fill(&r, &chunk, 0, &eof, e);
-		}
-		*out = ck_signed(r.crc_raw);
-		buf_release(&chunk);
-		mig_reader_release(&r);
-		st->close(st);
-	}
-	free(f.name);
-	free(f.script);
-	eng_source_free(src);
-	eng_ctx_release(&ctx);
-	return c;
-}
-
 enum err_code eng_ctx_reconnect(struct eng_ctx *ctx, struct err *e)
 {
 	/* The session facts stay: same URL, same schema and user. */

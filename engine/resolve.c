@@ -88,6 +88,24 @@ static enum err_code checksum_stream(struct eng_source *src, struct eng_source_f
 	return c;
 }
 
+enum err_code eng_checksum_file(const char *path, const struct eng_config *cfg,
+				int32_t *out, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	struct eng_source *src = eng_source_dir_new(path, path[0] == '/' ? "/" : ".");
+	struct eng_source_file f = {
+		.name = xstrdup(slash ? slash + 1 : path), .script = xstrdup(path),
+	};
+	struct sums sums = { 0, 0 };
+	enum err_code c = checksum_stream(src, &f, NULL, eng_config_latin1(cfg), &sums, e);
+	if (!c)
+		*out = ck_signed(sums.raw);
+	free(f.name);
+	free(f.script);
+	eng_source_free(src);
+	return c;
+}
+
 char *eng_ph_filename(const struct eng_config *cfg, const struct eng_resolved *m)
 {
 	/* ResourceName.getFilename(): no separator when the description is empty */
