@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/time.h"
@@ -372,6 +373,23 @@ static void handle_key(struct con *c, int k)
 	}
 }
 
+/* bench/console.sh reads these: wall-clock microseconds of each key read
+ * and each frame painted, with how many databases were still loading. */
+static void trace_event(struct con *c, const char *what)
+{
+	if (!c->trace)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	size_t loading = 0;
+	for (size_t i = 0; i < c->dbs.len; i++)
+		loading += ((struct con_db *)c->dbs.items[i])->loading;
+	fprintf(c->trace, "%s %lld keys=%lu loading=%zu lines=%zu\n", what,
+		(long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, c->keys, loading,
+		tui_ringlog_count(c->log));
+	fflush(c->trace);
+}
+
 static void loop(struct con *c)
 {
 	struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { tui_jobs_wake_fd(c->jobs), POLLIN, 0 } };
@@ -381,14 +399,18 @@ static void loop(struct con *c)
 			if (c->dialog.open)
 				con_draw_dialog(c);
 			c->dirty = false;
+			trace_event(c, "frame");
 		}
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents & POLLIN)
 			tui_jobs_drain(c->jobs, on_msg, c);
 		int k;
-		while ((k = getch()) != ERR)
+		while ((k = getch()) != ERR) {
+			c->keys++;
+			trace_event(c, "key");
 			handle_key(c, k);
+		}
 		c->dirty = true; /* also after a resize, which only interrupts poll */
 	}
 }
@@ -410,6 +432,9 @@ static int setup(struct con *c, struct cli_opts *o)
 	}
 	const char *cs = nl_langinfo(CODESET);
 	c->utf8 = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+	const char *tp = getenv("TARMAC_CONSOLE_TRACE");
+	c->trace = tp && *tp ? fopen(tp, "we") : NULL;
+	trace_event(c, "start");
 	return EXIT_OK;
 }
 
@@ -423,6 +448,8 @@ static void teardown(struct con *c)
 	vec_release(&c->dbs, free);
 	tui_ringlog_free(c->log);
 	tui_conf_release(&c->conf);
+	if (c->trace)
+		fclose(c->trace);
 }
 
 int tui_console_run(struct cli_opts *o)

@@ -9,6 +9,7 @@
 #define TARMAC_TUI_CONSOLE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "tui/cli.h"
 #include "tui/jobs.h"
@@ -72,6 +73,8 @@ struct con {
 	struct con_dialog dialog;
 	int run_job;                 /* the running migrate/rehearse job, or 0 */
 	bool quit_armed;             /* q pressed once while a run was going */
+	FILE *trace;                 /* $TARMAC_CONSOLE_TRACE (bench/console.sh), or NULL */
+	unsigned long keys;          /* keys read so far, for the trace */
 };
 
 int tui_console_run(struct cli_opts *o);
