@@ -400,6 +400,11 @@ struct eng_baseline_options {
 enum err_code eng_baseline(struct eng_ctx *ctx, const struct eng_baseline_options *o,
 			   struct err *e);
 
+/* Who holds Flyway's lock on this history table, without taking it:
+ * " It is held by pid 123 (user ..., application '...', ...)." or "" when
+ * nobody else does (or the server will not say). Needs a connected ctx. */
+void eng_lock_holder(struct eng_ctx *ctx, char *out, size_t n);
+
 /* Repair (spec §7.2); with dry_run the statements are written there only.
  * *changes (may be NULL) counts rows deleted, inserted or updated. */
 enum err_code eng_repair(struct eng_ctx *ctx, FILE *dry_run, size_t *changes, struct err *e);

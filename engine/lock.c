@@ -58,7 +58,7 @@ static enum err_code try_once(struct eng_ctx *ctx, bool *got, struct err *e)
 }
 
 /* "held by pid 123 (user flyway, application 'Flyway by Redgate', since ...)" */
-static void describe_holder(struct eng_ctx *ctx, char *out, size_t n)
+void eng_lock_holder(struct eng_ctx *ctx, char *out, size_t n)
 {
 	bool pg = db_dialect(ctx->db) == DB_PG;
 	char key[64];
@@ -112,7 +112,7 @@ enum err_code lock_acquire(struct eng_ctx *ctx, struct err *e)
 			sleep_ms(1000);
 	}
 	char who[512];
-	describe_holder(ctx, who, sizeof who);
+	eng_lock_holder(ctx, who, sizeof who);
 	return err_set(e, ERR_LOCKED,
 		       "Number of retries exceeded while attempting to acquire the %s lock on %s "
 		       "(%d retries, one a second).%s Wait for the other migration to finish, "

@@ -75,6 +75,11 @@ int cmd_checksum(struct cli_opts *o);
 int cmd_databases(struct cli_opts *o);
 int cmd_buckets(struct cli_opts *o);
 int cmd_push(struct cli_opts *o);
+/* The database whose s3: locations name this bucket, or NULL. */
+const char *cli_bucket_database(const struct tui_conf *conf, const char *bucket);
+/* Whether an S3 key's file name is a Flyway migration name (V, R, B ... .sql). */
+bool cli_key_is_migration(const char *key);
+
 /* `tarmac ssm run|list|cancel` (tui/cmd_ssm.c); the sub-command is argv[0]. */
 int cmd_ssm(struct cli_opts *o);
 

@@ -13,8 +13,7 @@
 
 #include "tui/cli.h"
 
-/* The database whose locations name this bucket, or NULL. */
-static const char *db_for_bucket(const struct tui_conf *conf, const char *bucket)
+const char *cli_bucket_database(const struct tui_conf *conf, const char *bucket)
 {
 	size_t n = strlen(bucket);
 	for (size_t i = 0; i < conf->databases.len; i++) {
@@ -29,7 +28,7 @@ static const char *db_for_bucket(const struct tui_conf *conf, const char *bucket
 	return NULL;
 }
 
-static bool looks_like_migration(const char *key)
+bool cli_key_is_migration(const char *key)
 {
 	const char *name = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
 	struct eng_naming nm = { "V", "R", "B", "__", (const char *const[]){ ".sql" }, 1 };
@@ -45,13 +44,13 @@ static void bucket_row(struct aws_ctx *aws, const struct tui_conf *conf, const c
 	struct vec objs = VEC_INIT;
 	struct err e = ERR_INIT;
 	size_t migrations = 0;
-	const char *db = db_for_bucket(conf, bucket);
+	const char *db = cli_bucket_database(conf, bucket);
 	if (aws_s3_list_objects(aws, bucket, "", &objs, &e)) {
 		printf("%-40s %-16s %s\n", bucket, db ? db : "-", e.msg);
 		return;
 	}
 	for (size_t i = 0; i < objs.len; i++)
-		migrations += looks_like_migration(((struct aws_s3_object *)objs.items[i])->key);
+		migrations += cli_key_is_migration(((struct aws_s3_object *)objs.items[i])->key);
 	printf("%-40s %-16s %8zu %10zu%s\n", bucket, db ? db : "-", objs.len, migrations,
 	       !db && migrations ? "  (migration bucket of no configured database)" : "");
 	vec_release(&objs, aws_s3_object_free);

@@ -9,10 +9,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "tui/console.h"
 
-static void pen(const struct con *c, enum tui_role r, bool on)
+void con_pen(const struct con *c, enum tui_role r, bool on)
 {
 	const struct tui_pen *p = &c->pens.role[r];
 	attr_t a = 0;
@@ -33,7 +34,7 @@ static void pen(const struct con *c, enum tui_role r, bool on)
 }
 
 /* Writes s clipped to w columns (counting characters, not bytes). */
-static void put(int y, int x, int w, const char *s)
+void con_put(int y, int x, int w, const char *s)
 {
 	int col = 0;
 	const unsigned char *p = (const unsigned char *)s;
@@ -48,15 +49,14 @@ static void put(int y, int x, int w, const char *s)
 		addch(' ');
 }
 
-static void putf(int y, int x, int w, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void putf(int y, int x, int w, const char *fmt, ...)
+void con_putf(int y, int x, int w, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	put(y, x, w, line);
+	con_put(y, x, w, line);
 }
 
 struct glyph {
@@ -95,29 +95,111 @@ const char *con_glyph(const struct con *c, const struct con_row *r, enum tui_rol
 	return c->utf8 ? g.utf8 : g.ascii;
 }
 
-static void draw_header(const struct con *c, int w)
+/* "acct 1234…7890": enough to tell accounts apart, not the whole number. */
+static void short_account(const struct con *c, const char *acct, char *out, size_t n)
 {
-	pen(c, TUI_ROLE_HEADER_BAR, true);
-	const char *bar = c->utf8 ? "│" : "|";
-	putf(0, 0, w, " tarmac %s %zu database%s %s %s", bar, c->dbs.len, c->dbs.len == 1 ? "" : "s",
-	     bar, c->conf.path ? c->conf.path : "no tarmac.conf");
-	pen(c, TUI_ROLE_HEADER_BAR, false);
-	const char *badge = c->read_only ? " RO " : " RW ";
-	pen(c, c->read_only ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, true);
-	mvaddstr(0, w - 5 > 0 ? w - 5 : 0, badge);
-	pen(c, c->read_only ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, false);
-	const struct con_db *d = c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
-	pen(c, TUI_ROLE_CRUMBS_TEXT, true);
-	putf(1, 0, w, " Databases%s%s", d ? (c->utf8 ? " › " : " > ") : "", d ? d->conf->name : "");
-	pen(c, TUI_ROLE_CRUMBS_TEXT, false);
+	size_t len = strlen(acct);
+	if (len > 8)
+		snprintf(out, n, "%.4s%s%s", acct, c->utf8 ? "…" : "..", acct + len - 4);
+	else
+		snprintf(out, n, "%s", acct);
 }
 
-/* A pane's place on the screen. */
-struct rect {
-	int y, x, h, w;
-};
+/* The header's AWS part: account, profile@region, host and its ping, expiry. */
+static void header_aws(const struct con *c, char *out, size_t n, bool *warn)
+{
+	const struct con_facts *f = c->facts;
+	const char *bar = c->utf8 ? " │ " : " | ";
+	*warn = false;
+	if (!f) {
+		snprintf(out, n, "%saws: checking", bar);
+		return;
+	}
+	if (f->error) {
+		snprintf(out, n, "%saws: %.80s", bar, f->error);
+		*warn = strcmp(f->error, "not used");
+		return;
+	}
+	char acct[32], exp[48] = "";
+	short_account(c, f->account, acct, sizeof acct);
+	if (f->expires) {
+		long left = (long)(f->expires - time(NULL));
+		*warn = left < 15 * 60;
+		if (left <= 0)
+			snprintf(exp, sizeof exp, "%screds EXPIRED", bar);
+		else
+			snprintf(exp, sizeof exp, "%screds %ldm", bar, left / 60);
+	}
+	char host[160] = "";
+	if (f->host[0]) {
+		snprintf(host, sizeof host, "%shost %.19s %s", bar, f->host, f->host_status);
+		*warn |= !f->host_ok;
+	}
+	snprintf(out, n, "%sacct %s%s%s@%s%s%s", bar, acct, bar, f->profile, f->region, host, exp);
+}
 
-static void draw_box(const struct con *c, struct rect b, const char *title, bool focus)
+static void draw_header(const struct con *c, int w)
+{
+	const struct con_db *d = c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
+	const char *env = d && d->conf->eng.environment ? d->conf->eng.environment : "";
+	if (!strcmp(env, "default"))
+		env = ""; /* Flyway's default environment: no band */
+	bool prod = !strcmp(env, "prod"), warn;
+	char aws[400], clock[16], upper[32];
+	header_aws(c, aws, sizeof aws, &warn);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(clock, sizeof clock, "%H:%MZ", &tm);
+	con_pen(c, warn ? TUI_ROLE_HEADER_WARN : TUI_ROLE_HEADER_BAR, true);
+	con_putf(0, 0, w, " tarmac%s", aws);
+	con_pen(c, warn ? TUI_ROLE_HEADER_WARN : TUI_ROLE_HEADER_BAR, false);
+	/* right-aligned: environment band, RO/RW badge, clock */
+	size_t i = 0;
+	for (; env[i] && i + 1 < sizeof upper; i++)
+		upper[i] = (char)(env[i] >= 'a' && env[i] <= 'z' ? env[i] - 32 : env[i]);
+	upper[i] = 0;
+	int x = w - 6 - 5 - (i ? (int)i + 3 : 0);
+	if (x < 0)
+		return;
+	if (i) {
+		con_pen(c, prod ? TUI_ROLE_HEADER_PROD : TUI_ROLE_HEADER_ENV, true);
+		con_putf(0, x, (int)i + 2, " %s ", upper);
+		con_pen(c, prod ? TUI_ROLE_HEADER_PROD : TUI_ROLE_HEADER_ENV, false);
+		x += (int)i + 3;
+	}
+	con_pen(c, c->read_only ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, true);
+	con_put(0, x, 4, c->read_only ? " RO " : " RW ");
+	con_pen(c, c->read_only ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, false);
+	con_pen(c, TUI_ROLE_HEADER_BAR, true);
+	con_putf(0, x + 4, w - x - 4, " %s", clock);
+	con_pen(c, TUI_ROLE_HEADER_BAR, false);
+}
+
+static void draw_crumbs(struct con *c, int w)
+{
+	const struct con_db *d = con_selected(c);
+	const char *sep = c->utf8 ? " › " : " > ";
+	struct buf b = BUF_INIT;
+	buf_adds(&b, " Databases");
+	if (d) {
+		buf_addf(&b, "%s%s", sep, d->conf->name);
+		for (size_t i = 0; i < d->conf->eng.locations.len && i < 2; i++)
+			buf_addf(&b, "%s%s", i ? ", " : " (", (const char *)d->conf->eng.locations.items[i]);
+		if (d->conf->eng.locations.len)
+			buf_adds(&b, ")");
+	}
+	for (size_t i = 0; i < c->views.len; i++)
+		buf_addf(&b, "%s%s", sep, ((struct con_view *)c->views.items[i])->title);
+	if (c->filter_set)
+		buf_addf(&b, "   filter /%s%s", c->filter_invert ? "!" : "", c->filter);
+	con_pen(c, TUI_ROLE_CRUMBS_TEXT, true);
+	con_put(1, 0, w, b.ptr);
+	con_pen(c, TUI_ROLE_CRUMBS_TEXT, false);
+	buf_release(&b);
+}
+
+void con_box(const struct con *c, struct con_rect b, const char *title, bool focus)
 {
 	int y = b.y, x = b.x, h = b.h, w = b.w;
 	enum tui_role r = focus ? TUI_ROLE_PANE_FOCUS : TUI_ROLE_PANE_BORDER;
@@ -126,7 +208,7 @@ static void draw_box(const struct con *c, struct rect b, const char *title, bool
 	chtype hl = c->utf8 ? ACS_HLINE : '-', vl = c->utf8 ? ACS_VLINE : '|';
 	chtype ul = c->utf8 ? ACS_ULCORNER : '+', ur = c->utf8 ? ACS_URCORNER : '+';
 	chtype ll = c->utf8 ? ACS_LLCORNER : '+', lr = c->utf8 ? ACS_LRCORNER : '+';
-	pen(c, r, true);
+	con_pen(c, r, true);
 	mvhline(y, x + 1, hl, w - 2);
 	mvhline(y + h - 1, x + 1, hl, w - 2);
 	mvvline(y + 1, x, vl, h - 2);
@@ -135,13 +217,13 @@ static void draw_box(const struct con *c, struct rect b, const char *title, bool
 	mvaddch(y, x + w - 1, ur);
 	mvaddch(y + h - 1, x, ll);
 	mvaddch(y + h - 1, x + w - 1, lr);
-	pen(c, r, false);
-	pen(c, TUI_ROLE_PANE_TITLE, true);
+	con_pen(c, r, false);
+	con_pen(c, TUI_ROLE_PANE_TITLE, true);
 	int n = 0;
 	for (const char *t = title; *t; t++)
 		n += ((unsigned char)*t & 0xC0) != 0x80; /* characters, not bytes */
-	putf(y, x + 2, n + 2 < w - 4 ? n + 2 : w - 4, " %s ", title);
-	pen(c, TUI_ROLE_PANE_TITLE, false);
+	con_putf(y, x + 2, n + 2 < w - 4 ? n + 2 : w - 4, " %s ", title);
+	con_pen(c, TUI_ROLE_PANE_TITLE, false);
 }
 
 static void db_summary(const struct con_db *d, char *out, size_t n)
@@ -150,17 +232,23 @@ static void db_summary(const struct con_db *d, char *out, size_t n)
 		snprintf(out, n, "%s", d->loading ? "loading" : "");
 	else if (d->load->error)
 		snprintf(out, n, "error");
-	else if (d->load->failed)
-		snprintf(out, n, "v%s %zu failed", *d->load->current ? d->load->current : "-", d->load->failed);
-	else if (d->load->pending)
-		snprintf(out, n, "v%s %zu pend", *d->load->current ? d->load->current : "-", d->load->pending);
-	else
-		snprintf(out, n, "v%s ok", *d->load->current ? d->load->current : "-");
+	else {
+		const char *v = *d->load->current ? d->load->current : "-";
+		int k = snprintf(out, n, "v%-4s", v);
+		if (d->load->failed)
+			k += snprintf(out + k, n - (size_t)k, " %zu failed", d->load->failed);
+		if (d->load->mismatched)
+			k += snprintf(out + k, n - (size_t)k, " %zu drift", d->load->mismatched);
+		if (d->load->pending)
+			k += snprintf(out + k, n - (size_t)k, " %zu pend", d->load->pending);
+		if (!d->load->failed && !d->load->mismatched && !d->load->pending)
+			snprintf(out + k, n - (size_t)k, " ok");
+	}
 }
 
 static void draw_dbs(struct con *c, int y, int x, int h, int w)
 {
-	draw_box(c, (struct rect){ y, x, h, w }, "Databases", c->focus == CON_PANE_DBS);
+	con_box(c, (struct con_rect){ y, x, h, w }, "Databases", c->focus == CON_PANE_DBS);
 	int rows = h - 2;
 	if (c->db_cur < c->db_top)
 		c->db_top = c->db_cur;
@@ -172,57 +260,79 @@ static void draw_dbs(struct con *c, int y, int x, int h, int w)
 		char sum[64];
 		db_summary(d, sum, sizeof sum);
 		bool cur = k == c->db_cur;
-		if (cur)
-			pen(c, TUI_ROLE_TABLE_CURSOR, true);
-		putf(y + 1 + i, x + 1, w - 2, "%s%-12s %s", cur ? ">" : " ", d->conf->name, sum);
-		if (cur)
-			pen(c, TUI_ROLE_TABLE_CURSOR, false);
+		enum tui_role r = cur ? TUI_ROLE_TABLE_CURSOR : d->marked ? TUI_ROLE_TABLE_MARKED : TUI_ROLE_COUNT;
+		if (r != TUI_ROLE_COUNT)
+			con_pen(c, r, true);
+		con_putf(y + 1 + i, x + 1, w - 2, "%s%s%-12s %s", cur ? ">" : " ", d->marked ? "*" : " ",
+			 d->conf->name, sum);
+		if (r != TUI_ROLE_COUNT)
+			con_pen(c, r, false);
+	}
+	/* buckets holding migrations that no database maps, below the databases */
+	int used = (int)(c->dbs.len - c->db_top);
+	for (size_t i = 0; i < c->orphans.len && used + (int)i < rows; i++) {
+		con_pen(c, TUI_ROLE_STATE_MISSING, true);
+		con_putf(y + 1 + used + (int)i, x + 1, w - 2, "  (orphan) %s", (const char *)c->orphans.items[i]);
+		con_pen(c, TUI_ROLE_STATE_MISSING, false);
 	}
 	if (!c->dbs.len)
-		put(y + 1, x + 1, w - 2, " no databases: add [database \"NAME\"] to tarmac.conf");
+		con_put(y + 1, x + 1, w - 2, " no databases: add [database \"NAME\"] to tarmac.conf");
 }
 
 static void draw_row(struct con *c, const struct con_row *r, int y, int x, int w, bool cur)
 {
 	enum tui_role role;
 	const char *g = con_glyph(c, r, &role);
-	if (cur)
-		pen(c, TUI_ROLE_TABLE_CURSOR, true);
-	else
-		pen(c, role, true);
-	put(y, x, 2, g);
+	con_pen(c, cur ? TUI_ROLE_TABLE_CURSOR : role, true);
+	con_put(y, x, 2, g);
 	if (!cur)
-		pen(c, role, false);
+		con_pen(c, role, false);
 	const char *state = r->mismatch ? "Checksum mismatch" : eng_state_name(r->state);
-	putf(y, x + 2, w - 2, "%-6s %-24.24s %-4s %-16.16s %-18s %5dms", r->version, r->description,
-	     r->type, *r->installed_on ? r->installed_on : "", state, r->execution_ms);
+	char when[20] = "";
+	if (*r->installed_on)
+		snprintf(when, sizeof when, "%.16s", r->installed_on);
+	int n = snprintf(NULL, 0, "%-6.6s %-24.24s %-4.4s %-17.17s %-16s %6dms", r->version,
+			 r->description, r->type, state, when, r->execution_ms);
+	if (w - 2 >= n + 36) /* wide: who installed it and both checksums */
+		con_putf(y, x + 2, w - 2, "%-6.6s %-24.24s %-4.4s %-17.17s %-16s %6dms %-10.10s %11s %11s",
+			 r->version, r->description, r->type, state, when, r->execution_ms, r->installed_by,
+			 r->local_sum, r->applied_sum);
+	else
+		con_putf(y, x + 2, w - 2, "%-6.6s %-24.24s %-4.4s %-17.17s %-16s %6dms", r->version,
+			 r->description, r->type, state, when, r->execution_ms);
 	if (cur)
-		pen(c, TUI_ROLE_TABLE_CURSOR, false);
+		con_pen(c, TUI_ROLE_TABLE_CURSOR, false);
+}
+
+static void migs_title(const struct con *c, const struct con_db *d, char *title, size_t n)
+{
+	const char *dot = c->utf8 ? " · " : " - ";
+	if (d && d->load && !d->load->error)
+		snprintf(title, n, "%s%s%s%sschema v%s%s%zu pending%s", d->conf->name, dot, d->load->engine,
+			 dot, *d->load->current ? d->load->current : "-", dot, d->load->pending,
+			 c->filter_set ? " (filtered)" : "");
+	else
+		snprintf(title, n, "%s", d ? d->conf->name : "Migrations");
 }
 
 static void draw_migs(struct con *c, int y, int x, int h, int w)
 {
-	const struct con_db *d = c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
+	const struct con_db *d = con_selected(c);
 	char title[256];
-	if (d && d->load && !d->load->error)
-		snprintf(title, sizeof title, "%s %s %s %s schema v%s %s %zu pending", d->conf->name,
-			 c->utf8 ? "·" : "-", d->load->engine, c->utf8 ? "·" : "-",
-			 *d->load->current ? d->load->current : "-", c->utf8 ? "·" : "-", d->load->pending);
-	else
-		snprintf(title, sizeof title, "%s", d ? d->conf->name : "Migrations");
-	draw_box(c, (struct rect){ y, x, h, w }, title, c->focus == CON_PANE_MIGS);
+	migs_title(c, d, title, sizeof title);
+	con_box(c, (struct con_rect){ y, x, h, w }, title, c->focus == CON_PANE_MIGS);
 	int rows = h - 2;
 	if (!d || !d->load) {
-		put(y + 1, x + 1, w - 2, d && d->loading ? " loading" : "");
+		con_put(y + 1, x + 1, w - 2, d && d->loading ? " loading" : "");
 		return;
 	}
 	if (d->load->error) {
-		pen(c, TUI_ROLE_LOG_ERROR, true);
-		put(y + 1, x + 1, w - 2, d->load->error);
-		pen(c, TUI_ROLE_LOG_ERROR, false);
+		con_pen(c, TUI_ROLE_LOG_ERROR, true);
+		con_put(y + 1, x + 1, w - 2, d->load->error);
+		con_pen(c, TUI_ROLE_LOG_ERROR, false);
 		return;
 	}
-	const struct vec *v = &d->load->rows;
+	const struct vec *v = &c->vis;
 	if (c->mig_cur >= v->len)
 		c->mig_cur = v->len ? v->len - 1 : 0;
 	if (c->mig_cur < c->mig_top)
@@ -231,38 +341,29 @@ static void draw_migs(struct con *c, int y, int x, int h, int w)
 		c->mig_top = c->mig_cur - (size_t)rows + 1;
 	for (int i = 0; i < rows && c->mig_top + (size_t)i < v->len; i++) {
 		size_t k = c->mig_top + (size_t)i;
-		draw_row(c, v->items[k], y + 1 + i, x + 1, w - 2, c->focus == CON_PANE_MIGS && k == c->mig_cur);
+		draw_row(c, d->load->rows.items[*(size_t *)v->items[k]], y + 1 + i, x + 1, w - 2,
+			 c->focus == CON_PANE_MIGS && k == c->mig_cur);
 	}
 	if (!v->len)
-		put(y + 1, x + 1, w - 2, " No migrations found");
-}
-
-static void draw_output(struct con *c, int y, int h, int w)
-{
-	draw_box(c, (struct rect){ y, 0, h, w }, "Output", c->focus == CON_PANE_OUT);
-	size_t n = tui_ringlog_count(c->log);
-	int rows = h - 2;
-	size_t first = n > (size_t)rows ? n - (size_t)rows : 0;
-	for (int i = 0; i < rows && first + (size_t)i < n; i++) {
-		const struct tui_ringlog_line *l = tui_ringlog_get(c->log, first + (size_t)i);
-		bool err = l->stream == TUI_STREAM_STDERR;
-		if (err)
-			pen(c, TUI_ROLE_LOG_ERROR, true);
-		put(y + 1 + i, 1, w - 2, l->text);
-		if (err)
-			pen(c, TUI_ROLE_LOG_ERROR, false);
-	}
+		con_put(y + 1, x + 1, w - 2, d->load->rows.len ? " No migration matches the filter"
+							: " No migrations found");
 }
 
 static void draw_footer(const struct con *c, int y, int w)
 {
-	pen(c, c->flash[0] ? TUI_ROLE_FLASH_OK : TUI_ROLE_FOOTER_HINT, true);
-	if (c->flash[0])
-		put(y, 0, w, c->flash);
-	else
-		put(y, 0, w, c->read_only ? " ?help  j/k move  tab pane  enter open  r refresh  q quit"
-					   : " ?help  j/k move  enter open  r refresh  M migrate  R rehearse  K cancel  q quit");
-	pen(c, c->flash[0] ? TUI_ROLE_FLASH_OK : TUI_ROLE_FOOTER_HINT, false);
+	if (c->prompt) {
+		con_pen(c, TUI_ROLE_FOOTER_PROMPT, true);
+		con_putf(y, 0, w, "%s%s_", c->prompt == CON_PROMPT_FILTER ? "/" : ":", c->input);
+		con_pen(c, TUI_ROLE_FOOTER_PROMPT, false);
+		return;
+	}
+	enum tui_role r = !c->flash[0] ? TUI_ROLE_FOOTER_HINT : c->flash_error ? TUI_ROLE_FLASH_ERROR
+										: TUI_ROLE_FLASH_OK;
+	char hints[512];
+	con_footer_hints(c, hints, sizeof hints);
+	con_pen(c, r, true);
+	con_put(y, 0, w, c->flash[0] ? c->flash : hints);
+	con_pen(c, r, false);
 }
 
 void con_draw(struct con *c)
@@ -271,15 +372,19 @@ void con_draw(struct con *c)
 	getmaxyx(stdscr, h, w);
 	erase();
 	if (w < 60 || h < 15) {
-		putf(h / 2 > 0 ? h / 2 - 1 : 0, 0, w, " terminal too small: %dx%d", w, h);
-		put(h / 2, 0, w, " tarmac needs 60x15");
+		con_putf(h / 2 > 0 ? h / 2 - 1 : 0, 0, w, " terminal too small: %dx%d", w, h);
+		con_put(h / 2, 0, w, " tarmac needs 60x15");
 		refresh();
 		return;
 	}
 	draw_header(c, w);
+	draw_crumbs(c, w);
 	int body = h - 3, out_h = body / 4 < 4 ? 4 : body / 4, top = body - out_h;
-	if (w >= 100) {
-		int left = 28;
+	struct con_view *v = con_view_top(c);
+	if (v) {
+		con_view_draw(c, v, 2, top, w);
+	} else if (w >= 100) {
+		int left = 30;
 		draw_dbs(c, 2, 0, top, left);
 		draw_migs(c, 2, left, top, w - left);
 	} else {
@@ -287,14 +392,14 @@ void con_draw(struct con *c)
 		draw_dbs(c, 2, 0, dbs_h, w);
 		draw_migs(c, 2 + dbs_h, 0, top - dbs_h, w);
 	}
-	draw_output(c, 2 + top, out_h, w);
+	con_out_draw(c, 2 + top, out_h, w);
 	draw_footer(c, h - 1, w);
 	refresh();
 }
 
 /* The dialog over everything: title, the exact effect, the typed name on a
  * prod database, and Cancel (focused first) / Confirm. */
-void con_draw_dialog(const struct con *c)
+void con_draw_dialog(struct con *c)
 {
 	int h, w;
 	getmaxyx(stdscr, h, w);
@@ -305,29 +410,29 @@ void con_draw_dialog(const struct con *c)
 	int bh = n + 6 + (dg->must_type[0] ? 1 : 0);
 	if (bh > h - 2)
 		bh = h - 2;
-	struct rect r = { (h - bh) / 2, (w - bw) / 2, bh, bw };
-	pen(c, TUI_ROLE_DIALOG_BODY, true);
+	struct con_rect r = { (h - bh) / 2, (w - bw) / 2, bh, bw };
+	con_pen(c, TUI_ROLE_DIALOG_BODY, true);
 	for (int i = 0; i < bh; i++)
-		put(r.y + i, r.x, bw, "");
-	pen(c, TUI_ROLE_DIALOG_BODY, false);
-	draw_box(c, r, dg->title, true);
+		con_put(r.y + i, r.x, bw, "");
+	con_pen(c, TUI_ROLE_DIALOG_BODY, false);
+	con_box(c, r, dg->title, true);
 	int y = r.y + 1;
 	for (int i = 0; i < n && y < r.y + bh - 3; i++, y++)
-		put(y, r.x + 2, bw - 4, dg->lines.items[i]);
+		con_put(y, r.x + 2, bw - 4, dg->lines.items[i]);
 	if (dg->must_type[0]) {
-		pen(c, TUI_ROLE_DIALOG_DANGER, true);
-		putf(y++, r.x + 2, bw - 4, "PROD: type %s to enable Confirm: %s_", dg->must_type, dg->typed);
-		pen(c, TUI_ROLE_DIALOG_DANGER, false);
+		con_pen(c, TUI_ROLE_DIALOG_DANGER, true);
+		con_putf(y++, r.x + 2, bw - 4, "PROD: type %s to enable Confirm: %s_", dg->must_type, dg->typed);
+		con_pen(c, TUI_ROLE_DIALOG_DANGER, false);
 	}
 	bool can = !dg->must_type[0] || !strcmp(dg->typed, dg->must_type);
 	int by = r.y + bh - 2;
-	pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, true);
-	put(by, r.x + 2, 12, dg->confirm_focused ? "  Cancel  " : "[ Cancel ]");
-	pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, false);
+	con_pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, true);
+	con_put(by, r.x + 2, 12, dg->confirm_focused ? "  Cancel  " : "[ Cancel ]");
+	con_pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, false);
 	enum tui_role cr = !can ? TUI_ROLE_DIALOG_DISABLED : dg->confirm_focused ? TUI_ROLE_DIALOG_FOCUS
 									     : TUI_ROLE_DIALOG_BUTTON;
-	pen(c, cr, true);
-	put(by, r.x + 16, 40, !can ? "  Confirm (type the name first)" : dg->confirm_focused ? "[ Confirm ]" : "  Confirm  ");
-	pen(c, cr, false);
+	con_pen(c, cr, true);
+	con_put(by, r.x + 16, 40, !can ? "  Confirm (type the name first)" : dg->confirm_focused ? "[ Confirm ]" : "  Confirm  ");
+	con_pen(c, cr, false);
 	refresh();
 }

@@ -9,6 +9,7 @@
 #include <langinfo.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,16 @@ static void restore_terminal(void)
 		endwin();
 }
 
-static void setup_colours(struct con *c, const struct tui_theme *t)
+static int64_t wall_ms(void)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void setup_colours(struct con *c)
+{
+	const struct tui_theme *t = &c->theme;
 	bool no_color = c->opts->no_color || tui_theme_env_no_color() || !has_colors();
 	int n = 0;
 	if (!no_color) {
@@ -49,8 +58,9 @@ static void setup_colours(struct con *c, const struct tui_theme *t)
 		init_pair((short)(r + 1), (short)c->pens.role[r].fg, (short)c->pens.role[r].bg);
 }
 
-static void load_theme(struct con *c, struct tui_theme *t)
+static void load_theme(struct con *c)
 {
+	struct tui_theme *t = &c->theme;
 	struct vec dirs = VEC_INIT, warnings = VEC_INIT;
 	struct err e = ERR_INIT;
 	const char *name = c->opts->theme ? c->opts->theme : c->conf.theme ? c->conf.theme : "default";
@@ -66,311 +76,168 @@ static void load_theme(struct con *c, struct tui_theme *t)
 	vec_free_strs(&dirs);
 }
 
+static void take_load(struct con *c, struct con_load *l)
+{
+	struct con_db *d = c->dbs.items[l->index];
+	con_load_free(d->load);
+	d->load = l;
+	d->loading = false;
+	if (l->index == c->db_cur)
+		con_filter_apply(c);
+	if (l->error)
+		con_log(c, TUI_STREAM_STDERR, "%s: %s", d->conf->name, l->error);
+}
+
+static void take_orphans(struct con *c, struct con_orphans *o)
+{
+	vec_free_strs(&c->orphans);
+	c->orphans = o->names;
+	o->names = (struct vec)VEC_INIT;
+	con_orphans_free(o);
+}
+
+/* A worker's result: what it is says its first field. */
+static void take_result(struct con *c, void *data)
+{
+	switch (*(enum con_result_kind *)data) {
+	case CON_RES_LOAD: take_load(c, data); break;
+	case CON_RES_VIEW: con_view_push_take(c, data); break;
+	case CON_RES_DIALOG: con_dialog_from_preview(c, data); break;
+	case CON_RES_FACTS: con_facts_free(c->facts); c->facts = data; break;
+	case CON_RES_ORPHANS: take_orphans(c, data); break;
+	}
+}
+
 static void on_msg(struct tui_msg *m, void *p)
 {
 	struct con *c = p;
 	if (m->kind == TUI_MSG_RESULT && m->data) {
-		struct con_load *l = m->data;
+		void *data = m->data;
 		m->data = NULL;
-		struct con_db *d = c->dbs.items[l->index];
-		con_load_free(d->load);
-		d->load = l;
-		d->loading = false;
-		char line[300];
-		snprintf(line, sizeof line, "%s: %s", d->conf->name,
-			 l->error ? l->error : "loaded");
-		tui_ringlog_append(c->log, l->error ? TUI_STREAM_STDERR : TUI_STREAM_INFO, 0, line,
-				   strlen(line));
+		take_result(c, data);
 	} else if (m->kind == TUI_MSG_DONE && m->job_id == c->run_job) {
 		c->run_job = 0;
+		c->run_is_ssm = false;
 		c->quit_armed = false;
 	} else if (m->kind == TUI_MSG_OUTPUT && m->text) {
-		tui_ringlog_append(c->log, m->stream, 0, m->text, m->len);
+		tui_ringlog_append(c->log, m->stream, wall_ms(), m->text, m->len);
 	}
 	tui_msg_free(m);
 	c->dirty = true;
 }
 
-static size_t rows_of(const struct con *c)
+void con_log(struct con *c, enum tui_stream s, const char *fmt, ...)
 {
-	const struct con_db *d = c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
-	return d && d->load ? d->load->rows.len : 0;
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	tui_ringlog_append(c->log, s, wall_ms(), b.ptr, b.len);
+	buf_release(&b);
+	c->dirty = true;
+}
+
+void con_flash(struct con *c, bool error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->flash, sizeof c->flash, fmt, ap);
+	va_end(ap);
+	c->flash_error = error;
+}
+
+struct con_db *con_selected(struct con *c)
+{
+	return c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
+}
+
+const struct con_row *con_selected_row(struct con *c)
+{
+	struct con_db *d = con_selected(c);
+	if (!d || !d->load || d->load->error || c->mig_cur >= c->vis.len)
+		return NULL;
+	return d->load->rows.items[*(size_t *)c->vis.items[c->mig_cur]];
+}
+
+void con_theme_apply(struct con *c, const char *name)
+{
+	struct vec dirs = VEC_INIT, warnings = VEC_INIT;
+	struct err e = ERR_INIT;
+	tui_theme_dirs(&dirs, c->opts->argv0);
+	struct tui_theme t;
+	if (tui_theme_load(&t, name, &dirs, &warnings, &e)) {
+		con_flash(c, true, " %s", e.msg);
+		con_log(c, TUI_STREAM_STDERR, "%s", e.msg);
+	} else {
+		c->theme = t;
+		if (!isendwin())
+			setup_colours(c);
+		con_flash(c, false, " theme %s", name);
+	}
+	for (size_t i = 0; i < warnings.len; i++)
+		con_log(c, TUI_STREAM_STDERR, "%s", (const char *)warnings.items[i]);
+	vec_free_strs(&warnings);
+	vec_free_strs(&dirs);
 }
 
 static void move_cursor(struct con *c, long delta)
 {
 	size_t *cur = c->focus == CON_PANE_DBS ? &c->db_cur : &c->mig_cur;
-	size_t n = c->focus == CON_PANE_DBS ? c->dbs.len : rows_of(c);
+	size_t n = c->focus == CON_PANE_DBS ? c->dbs.len : c->vis.len;
 	if (!n)
 		return;
 	long v = (long)*cur + delta;
 	*cur = v < 0 ? 0 : (size_t)v >= n ? n - 1 : (size_t)v;
-	if (c->focus == CON_PANE_DBS)
+	if (c->focus == CON_PANE_DBS) {
 		c->mig_cur = c->mig_top = 0;
-}
-
-static void log_line(struct con *c, enum tui_stream s, const char *text)
-{
-	tui_ringlog_append(c->log, s, 0, text, strlen(text));
-}
-
-static struct con_db *selected(struct con *c)
-{
-	return c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
-}
-
-/* ---- dialogs ------------------------------------------------------------- */
-
-static void dialog_close(struct con *c)
-{
-	vec_free_strs(&c->dialog.lines);
-	memset(&c->dialog, 0, sizeof c->dialog);
-}
-
-static void dialog_open(struct con *c, const char *title, void (*confirm)(struct con *c))
-{
-	dialog_close(c);
-	struct con_db *d = selected(c);
-	c->dialog.open = true;
-	c->dialog.confirm = confirm;
-	snprintf(c->dialog.title, sizeof c->dialog.title, "%s", title);
-	if (d->conf->eng.environment && !strcmp(d->conf->eng.environment, "prod"))
-		snprintf(c->dialog.must_type, sizeof c->dialog.must_type, "%s", d->conf->name);
-}
-
-static bool dialog_can_confirm(const struct con *c)
-{
-	return !c->dialog.must_type[0] || !strcmp(c->dialog.typed, c->dialog.must_type);
-}
-
-static void dialog_key(struct con *c, int k)
-{
-	struct con_dialog *dg = &c->dialog;
-	size_t n = strlen(dg->typed);
-	if (k == 27) {
-		log_line(c, TUI_STREAM_INFO, "cancelled: nothing was changed");
-		dialog_close(c);
-	} else if (k == '\t' || k == KEY_LEFT || k == KEY_RIGHT) {
-		dg->confirm_focused = !dg->confirm_focused && dialog_can_confirm(c);
-	} else if (k == '\n' || k == KEY_ENTER) {
-		void (*fn)(struct con *c) = dg->confirm_focused && dialog_can_confirm(c) ? dg->confirm : NULL;
-		if (!fn)
-			log_line(c, TUI_STREAM_INFO, "cancelled: nothing was changed");
-		dialog_close(c);
-		if (fn)
-			fn(c);
-	} else if ((k == KEY_BACKSPACE || k == 127 || k == 8) && n) {
-		dg->typed[n - 1] = 0;
-	} else if (dg->must_type[0] && k >= 32 && k < 127 && n + 1 < sizeof dg->typed) {
-		dg->typed[n] = (char)k;
-		dg->typed[n + 1] = 0;
-	}
-	if (!dialog_can_confirm(c))
-		dg->confirm_focused = false;
-}
-
-/* ---- actions (one table: keys, help, read-only) -------------------------- */
-
-static void run_migrate(struct con *c)
-{
-	log_line(c, TUI_STREAM_INFO, "migrate started");
-	con_run_start(c, c->db_cur, CON_RUN_MIGRATE);
-}
-
-static void run_rehearse(struct con *c)
-{
-	log_line(c, TUI_STREAM_INFO, "rehearse started (everything is rolled back)");
-	con_run_start(c, c->db_cur, CON_RUN_REHEARSE);
-}
-
-/* The dialog text: every pending migration, in the order it would run. */
-static void plan_lines(struct con *c, struct con_db *d)
-{
-	size_t n = 0;
-	for (size_t i = 0; d->load && i < d->load->rows.len; i++) {
-		const struct con_row *r = d->load->rows.items[i];
-		if (r->state != ENG_STATE_PENDING)
-			continue;
-		struct buf b = BUF_INIT;
-		buf_addf(&b, "  %zu. %s %s", ++n, *r->version ? r->version : "R", r->description);
-		vec_push(&c->dialog.lines, buf_detach(&b, NULL));
-	}
-	struct buf b = BUF_INIT;
-	buf_addf(&b, "%zu pending migration%s on %s (%s), target latest", n, n == 1 ? "" : "s",
-		 d->conf->name, d->load && d->load->engine ? d->load->engine : "?");
-	vec_push(&c->dialog.lines, buf_detach(&b, NULL));
-}
-
-static void act_migrate(struct con *c, bool rehearse)
-{
-	struct con_db *d = selected(c);
-	if (!d || !d->load || d->load->error) {
-		snprintf(c->flash, sizeof c->flash, " nothing to %s: the database is not loaded",
-			 rehearse ? "rehearse" : "migrate");
-		return;
-	}
-	if (c->run_job && tui_jobs_running(c->jobs)) {
-		snprintf(c->flash, sizeof c->flash, " a run is in progress: K cancels it");
-		return;
-	}
-	dialog_open(c, rehearse ? "Rehearse (rolled back)" : "Migrate", rehearse ? run_rehearse : run_migrate);
-	plan_lines(c, d);
-}
-
-static void act_m(struct con *c) { act_migrate(c, false); }
-static void act_r(struct con *c) { act_migrate(c, true); }
-
-static void act_cancel(struct con *c)
-{
-	if (c->run_job && tui_jobs_cancel(c->jobs, c->run_job))
-		log_line(c, TUI_STREAM_INFO, "cancel requested: the running statement is cancelled, the migration rolled back");
-	else
-		snprintf(c->flash, sizeof c->flash, " nothing is running");
-}
-
-static void act_later(struct con *c)
-{
-	snprintf(c->flash, sizeof c->flash, " not in the console yet: use tarmac -d NAME repair|baseline|ssm run");
-}
-
-static void act_reload(struct con *c)
-{
-	if (c->dbs.len)
-		con_load_start(c, c->db_cur);
-}
-
-static void act_plan(struct con *c)
-{
-	if (c->dbs.len)
-		con_run_start(c, c->db_cur, CON_RUN_PLAN);
-}
-
-static void act_validate(struct con *c)
-{
-	if (c->dbs.len)
-		con_run_start(c, c->db_cur, CON_RUN_VALIDATE);
-}
-
-/* d: the selected migration's details (script, both checksums, history row). */
-static void act_details(struct con *c)
-{
-	struct con_db *d = selected(c);
-	if (!d || !d->load || d->load->error || c->mig_cur >= d->load->rows.len) {
-		snprintf(c->flash, sizeof c->flash, " open a database and select a migration first");
-		return;
-	}
-	const struct con_row *r = d->load->rows.items[c->mig_cur];
-	char line[512];
-	snprintf(line, sizeof line, "%s %s: %s", *r->version ? r->version : "R", r->description,
-		 r->mismatch ? "Checksum mismatch" : eng_state_name(r->state));
-	log_line(c, TUI_STREAM_INFO, line);
-	snprintf(line, sizeof line, "  script   %s (%s)", r->script, r->type);
-	log_line(c, TUI_STREAM_INFO, line);
-	snprintf(line, sizeof line, "  checksum local %s, applied %s%s", *r->local_sum ? r->local_sum : "-",
-		 *r->applied_sum ? r->applied_sum : "-", r->mismatch ? "  (differ: repair realigns, or revert the file)" : "");
-	log_line(c, r->mismatch ? TUI_STREAM_STDERR : TUI_STREAM_INFO, line);
-	if (*r->installed_on) {
-		snprintf(line, sizeof line, "  installed on %s by %s in %d ms", r->installed_on,
-			 r->installed_by, r->execution_ms);
-		log_line(c, TUI_STREAM_INFO, line);
+		con_filter_apply(c);
 	}
 }
 
-static void show_help(struct con *c);
-static void act_help(struct con *c) { show_help(c); }
-static void act_quit(struct con *c)
+static bool nav_key(struct con *c, int k)
 {
-	if (c->run_job && !c->quit_armed) {
-		c->quit_armed = true;
-		snprintf(c->flash, sizeof c->flash,
-			 " a migration is running: K cancels it; q again quits (the run is cancelled and rolled back)");
-		return;
-	}
-	c->quit = true;
-}
-
-struct con_action {
-	const char *name;
-	void (*fn)(struct con *c);
-	const char *help;
-	int key;
-	bool mutating;
-};
-
-static const struct con_action actions[] = {
-	{ "refresh", act_reload, "reload the selected database", 'r', false },
-	{ "refresh", act_reload, NULL, KEY_F(5), false },
-	{ "help", act_help, "this help", '?', false },
-	{ "details", act_details, "the selected migration: script, both checksums, history row", 'd', false },
-	{ "plan", act_plan, "the dry-run script of everything migrate would do (output pane)", 'p', false },
-	{ "validate", act_validate, "Flyway's validate (output pane)", 'v', false },
-	{ "help", act_help, NULL, KEY_F(1), false },
-	{ "migrate", act_m, "migrate the selected database (dialog shows the plan)", 'M', true },
-	{ "rehearse", act_r, "run pending migrations in a transaction, report, roll back", 'R', true },
-	{ "repair", act_later, "repair the schema history", 'P', true },
-	{ "baseline", act_later, "baseline wizard", 'B', true },
-	{ "ssm", act_later, "send the Flyway host's SSM command", 'S', true },
-	{ "cancel", act_cancel, "cancel the running job", 'K', false },
-	{ "quit", act_quit, "quit", 'q', false },
-	{ "quit", act_quit, NULL, KEY_F(10), false },
-};
-
-static void show_help(struct con *c)
-{
-	log_line(c, TUI_STREAM_INFO, "keys: j/k or arrows move, g/G first/last, PgUp/PgDn, tab pane, enter/l open, esc/h back");
-	for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
-		const struct con_action *a = &actions[i];
-		if (!a->help)
-			continue;
-		char line[200];
-		snprintf(line, sizeof line, "  %c  %-9s %s%s", a->key, a->name, a->help,
-			 a->mutating && c->read_only ? "  [blocked: read-only]" : "");
-		log_line(c, TUI_STREAM_INFO, line);
-	}
-}
-
-/* The one place read-only is enforced in the console (the engine, the
- * database session and the AWS layer refuse again below). */
-static bool dispatch(struct con *c, int k)
-{
-	for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
-		const struct con_action *a = &actions[i];
-		if (a->key != k)
-			continue;
-		if (a->mutating && c->read_only) {
-			snprintf(c->flash, sizeof c->flash, " read-only: %s is refused", a->name);
-			char line[128];
-			snprintf(line, sizeof line, "read-only: %s refused, nothing was changed", a->name);
-			log_line(c, TUI_STREAM_STDERR, line);
-			return true;
-		}
-		a->fn(c);
+	switch (k) {
+	case 'j': case KEY_DOWN: move_cursor(c, 1); return true;
+	case 'k': case KEY_UP: move_cursor(c, -1); return true;
+	case KEY_NPAGE: move_cursor(c, 10); return true;
+	case KEY_PPAGE: move_cursor(c, -10); return true;
+	case 'g': case KEY_HOME: move_cursor(c, -1000000); return true;
+	case 'G': case KEY_END: move_cursor(c, 1000000); return true;
+	case '\t': c->focus = (enum con_pane)((c->focus + 1) % 3); return true;
+	case KEY_BTAB: c->focus = (enum con_pane)((c->focus + 2) % 3); return true;
+	case '\n': case KEY_ENTER: case 'l':
+		if (c->focus == CON_PANE_MIGS)
+			con_dispatch(c, 's'); /* database -> migrations -> the file's SQL */
+		c->focus = CON_PANE_MIGS;
 		return true;
+	case 27: case 'h': c->focus = CON_PANE_DBS; return true;
+	default: return false;
 	}
-	return false;
 }
 
 static void handle_key(struct con *c, int k)
 {
 	c->flash[0] = 0;
 	c->dirty = true;
-	if (c->dialog.open) {
-		dialog_key(c, k);
+	if (k == KEY_RESIZE)
+		return;
+	if (c->prompt) {
+		con_prompt_key(c, k);
 		return;
 	}
-	switch (k) {
-	case 'j': case KEY_DOWN: move_cursor(c, 1); return;
-	case 'k': case KEY_UP: move_cursor(c, -1); return;
-	case KEY_NPAGE: move_cursor(c, 10); return;
-	case KEY_PPAGE: move_cursor(c, -10); return;
-	case 'g': move_cursor(c, -1000000); return;
-	case 'G': move_cursor(c, 1000000); return;
-	case '\t': c->focus = (enum con_pane)((c->focus + 1) % 3); return;
-	case '\n': case KEY_ENTER: case 'l': c->focus = CON_PANE_MIGS; return;
-	case 27: case 'h': c->focus = CON_PANE_DBS; return;
-	default:
-		dispatch(c, k);
+	if (c->dialog.open) {
+		con_dialog_key(c, k);
+		return;
 	}
+	struct con_view *v = con_view_top(c);
+	if (v && k != '/' && k != ':' && k != '?' && con_view_key(c, k))
+		return;
+	if (!v && c->focus == CON_PANE_OUT && con_out_key(c, k))
+		return;
+	if (!v && nav_key(c, k))
+		return;
+	con_dispatch(c, k);
 }
 
 /* bench/console.sh reads these: wall-clock microseconds of each key read
@@ -401,7 +268,8 @@ static void loop(struct con *c)
 			c->dirty = false;
 			trace_event(c, "frame");
 		}
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		/* a wake-up every 30 s keeps the header's clock and expiry current */
+		if (poll(fds, 2, 30000) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents & POLLIN)
 			tui_jobs_drain(c->jobs, on_msg, c);
@@ -440,12 +308,22 @@ static int setup(struct con *c, struct cli_opts *o)
 
 static void teardown(struct con *c)
 {
-	tui_jobs_free(c->jobs); /* cancels and joins the workers: a run rolls back or finishes */
-	dialog_close(c);
+	/* Cancels and joins the workers: a running migration rolls back (or
+	 * finishes its commit) and its job writes the outcome to the audit log,
+	 * also when we got here because the SSH session hung up. */
+	tui_jobs_free(c->jobs);
+	con_dialog_close(c);
 	wake_jobs = NULL;
 	for (size_t i = 0; i < c->dbs.len; i++)
 		con_load_free(((struct con_db *)c->dbs.items[i])->load);
 	vec_release(&c->dbs, free);
+	vec_release(&c->views, con_view_free);
+	vec_release(&c->vis, free);
+	vec_free_strs(&c->orphans);
+	con_facts_free(c->facts);
+	free(c->ssm_id);
+	if (c->filter_set)
+		regfree(&c->filter_re);
 	tui_ringlog_free(c->log);
 	tui_conf_release(&c->conf);
 	if (c->trace)
@@ -459,13 +337,13 @@ int tui_console_run(struct cli_opts *o)
 	int rc = setup(&c, o);
 	if (rc)
 		return rc;
-	struct tui_theme theme;
-	load_theme(&c, &theme);
+	load_theme(&c);
 	wake_jobs = c.jobs;
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a vanished terminal is an error to read, not a death */
 	buf_oom_hook = restore_terminal;
 	set_escdelay(25);
 	initscr();
@@ -474,9 +352,11 @@ int tui_console_run(struct cli_opts *o)
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	curs_set(0);
-	setup_colours(&c, &theme);
+	setup_colours(&c);
 	for (size_t i = 0; i < c.dbs.len; i++)
 		con_load_start(&c, i);
+	con_fetch_facts(&c);
+	con_fetch_buckets(&c, true);
 	c.dirty = true;
 	loop(&c);
 	restore_terminal();

@@ -29,6 +29,11 @@ wait_for() { # wait_for TEXT: up to 10 s for TEXT on the screen
 	for i in $(seq 1 100); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
 	return 1
 }
+wait_for_re() { # wait_for_re REGEX: up to 10 s
+	local i
+	for i in $(seq 1 100); do screen | grep -qE -- "$1" && return 0; sleep 0.1; done
+	return 1
+}
 on_screen() { screen | grep -qE -- "$1"; }
 not_on_screen() { ! screen | grep -qE -- "$1"; }
 start() { # start COLS ROWS ENV...
@@ -40,18 +45,24 @@ start() { # start COLS ROWS ENV...
 }
 
 start 120 30 LANG=C.UTF-8
-ok "the console shows both databases once loaded" wait_for "products: loaded"
-ok "users has its 2 pending migrations" on_screen '>users +v- 2 pend'
-ok "products has its 3 pending migrations" on_screen ' products +v- 3 pend' 
+ok "the console shows both databases once loaded" wait_for_re ' products +v- +3 pend'
+ok "users has its 2 pending migrations" on_screen '> users +v- +2 pend'
+ok "products has its 3 pending migrations" on_screen ' products +v- +3 pend' 
 ok "the diff of the selected database, with glyph and word" wait_for "… 1      create table persons"
 contains "$(screen)" "PostgreSQL" "the pane names the engine"
 T send-keys -t con v
 ok "v validates (pending is a validate error, as in Flyway)" wait_for "Detected resolved migration not applied to database: 2."
-T send-keys -t con p
-ok "p shows the plan: the dry-run script" wait_for "ALTER TABLE Persons ADD DateOfBirth date;"
-T send-keys -t con Enter d
-ok "d shows the selected migration's checksums" wait_for "checksum local 1408735753, applied -"
-T send-keys -t con Escape; sleep 0.3
+T send-keys -t con Escape p
+ok "p shows the plan: the dry-run script" wait_for "Plan users: 2 pending (dry run, nothing changed)"
+ok "with line numbers" on_screen '│ +[0-9]+  SET search_path = "public";'
+T send-keys -t con / 'ALTER TABLE' Enter
+ok "/ searches the view: the script's second migration" wait_for "ALTER TABLE Persons ADD DateOfBirth date;"
+T send-keys -t con Escape / Enter Enter d
+ok "d shows the selected migration's checksums" wait_for "checksum file   1408735753"
+ok "and that it has no history row" on_screen "history row     none \\(not applied\\)"
+T send-keys -t con Escape s
+ok "s shows its SQL with line numbers" wait_for "1  CREATE TABLE Persons ("
+T send-keys -t con Escape h; sleep 0.3
 T send-keys -t con j; sleep 0.3; T send-keys -t con Enter
 ok "j and enter open products" wait_for "products · MariaDB"
 contains "$(screen)" "products in stock" "its repeatable is listed"
@@ -65,7 +76,8 @@ ok "40x10: a too-small screen" wait_for "terminal too small: 40x10"
 T resize-window -t con -x 100 -y 30; sleep 0.5
 ok "and back to the full layout" wait_for "Databases › products"
 T send-keys -t con P
-ok "P says what to use instead, changes nothing" wait_for "not in the console yet"
+ok "P shows what repair would change first" wait_for "Repair products"
+T send-keys -t con Escape
 T send-keys -t con q
 ok "q quits cleanly" wait_for "CONSOLE-EXITED 0"
 eq "$(q pg tui_users "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_schema_history'")" 0 \
@@ -74,9 +86,13 @@ eq "$(q pg tui_users "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_s
 # read-only: every mutating key is refused, with a message, and nothing changes
 T kill-server 2>/dev/null; sleep 0.5; rm -f "$SOCK"
 T new-session -d -s con -x 120 -y 30 "env LANG=C.UTF-8 $TARMAC -c $WORK/tarmac.conf --read-only; echo CONSOLE-EXITED \$?; sleep 60"
-ok "read-only: the console opens with the RO badge" wait_for "/tarmac.conf"
-ok "RO in the header" on_screen ' RO$' 
-wait_for "products: loaded" >/dev/null
+ok "read-only: the console opens with the RO badge" wait_for " RO "
+ok "RO in the header" on_screen ' RO  [0-9]{2}:[0-9]{2}Z' 
+wait_for_re ' products +v- +3 pend' >/dev/null
+ok "the footer hides the mutating keys" not_on_screen ' M migrate '
+T send-keys -t con '?'
+ok "help lists them greyed with the reason" wait_for "[blocked: read-only session]"
+T send-keys -t con Escape
 for key in M P R S; do
 	T send-keys -t con "$key"
 	ok "read-only refuses $key with a message" wait_for "is refused"
@@ -88,12 +104,12 @@ T send-keys -t con q; wait_for "CONSOLE-EXITED 0" >/dev/null
 
 # migrate a prod database: Confirm stays disabled until its name is typed
 start 120 30 LANG=C.UTF-8
-wait_for "users: loaded" >/dev/null
+wait_for_re '> users +v- +2 pend' >/dev/null
 T send-keys -t con M
 ok "M opens the dialog with the plan" wait_for "2 pending migrations on users"
 ok "prod asks for the name" wait_for "PROD: type users to enable Confirm"
 T send-keys -t con Tab Enter
-ok "Confirm cannot be chosen before the name is typed" wait_for "cancelled: nothing was changed"
+ok "Confirm cannot be chosen before the name is typed" wait_for "cancelled, nothing was changed"
 eq "$(q pg tui_users "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_schema_history'")" 0 \
 	"so nothing ran"
 T send-keys -t con M; wait_for "PROD: type users" >/dev/null
