@@ -326,7 +326,9 @@ static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
 		post_lines(job, TUI_STREAM_STDERR, e->msg);
 	cli_env_close(&env);
 	if (!reads) {
-		audit(job, a, c == ERR_CANCELLED ? "cancelled" : c ? "failed" : "succeeded", c ? e->msg : NULL);
+		/* a cancelled statement comes back as a database error: the flag says why */
+		bool cancelled = c && (c == ERR_CANCELLED || tui_job_cancelled(job));
+		audit(job, a, cancelled ? "cancelled" : c ? "failed" : "succeeded", c ? e->msg : NULL);
 		struct err e2 = ERR_INIT;
 		tui_job_post_result_take(job, load_diff(a, &e2), con_load_free);
 	}

@@ -234,7 +234,7 @@ static void db_summary(const struct con_db *d, char *out, size_t n)
 		snprintf(out, n, "error");
 	else {
 		const char *v = *d->load->current ? d->load->current : "-";
-		int k = snprintf(out, n, "v%-4s", v);
+		int k = snprintf(out, n, "v%s", v);
 		if (d->load->failed)
 			k += snprintf(out + k, n - (size_t)k, " %zu failed", d->load->failed);
 		if (d->load->mismatched)
@@ -384,7 +384,7 @@ void con_draw(struct con *c)
 	if (v) {
 		con_view_draw(c, v, 2, top, w);
 	} else if (w >= 100) {
-		int left = 30;
+		int left = w >= 120 ? 38 : 32;
 		draw_dbs(c, 2, 0, top, left);
 		draw_migs(c, 2, left, top, w - left);
 	} else {

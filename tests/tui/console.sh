@@ -7,9 +7,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/assert.sh
 . tests/lib/db.sh
 WORK=$(mktemp -d /tmp/tarmac-tui.XXXXXX)
-SOCK=$WORK/tmux.sock
-T() { tmux -S "$SOCK" "$@"; }
-trap 'T kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+. tests/lib/tui.sh
 
 PGURL=$(newdb pg tui_users); MYURL=$(newdb my tui_products)
 cat >"$WORK/tarmac.conf" <<CONF
@@ -23,31 +21,10 @@ url = $MYURL
 locations = filesystem:$PWD/migrations/products
 CONF
 
-screen() { T capture-pane -p -t con; }
-wait_for() { # wait_for TEXT: up to 10 s for TEXT on the screen
-	local i
-	for i in $(seq 1 100); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
-	return 1
-}
-wait_for_re() { # wait_for_re REGEX: up to 10 s
-	local i
-	for i in $(seq 1 100); do screen | grep -qE -- "$1" && return 0; sleep 0.1; done
-	return 1
-}
-on_screen() { screen | grep -qE -- "$1"; }
-not_on_screen() { ! screen | grep -qE -- "$1"; }
-start() { # start COLS ROWS ENV...
-	local cols=$1 rows=$2; shift 2
-	T kill-server 2>/dev/null && sleep 0.5 # let the old server release its socket
-	rm -f "$SOCK"
-	T new-session -d -s con -x "$cols" -y "$rows" \
-		"env $* $TARMAC -c $WORK/tarmac.conf; echo CONSOLE-EXITED \$?; sleep 60"
-}
-
 start 120 30 LANG=C.UTF-8
-ok "the console shows both databases once loaded" wait_for_re ' products +v- +3 pend'
-ok "users has its 2 pending migrations" on_screen '> users +v- +2 pend'
-ok "products has its 3 pending migrations" on_screen ' products +v- +3 pend' 
+ok "the console shows both databases once loaded" wait_for_re ' products +v- 3 pend'
+ok "users has its 2 pending migrations" on_screen '> users +v- 2 pend'
+ok "products has its 3 pending migrations" on_screen ' products +v- 3 pend' 
 ok "the diff of the selected database, with glyph and word" wait_for "… 1      create table persons"
 contains "$(screen)" "PostgreSQL" "the pane names the engine"
 T send-keys -t con v
@@ -88,7 +65,7 @@ T kill-server 2>/dev/null; sleep 0.5; rm -f "$SOCK"
 T new-session -d -s con -x 120 -y 30 "env LANG=C.UTF-8 $TARMAC -c $WORK/tarmac.conf --read-only; echo CONSOLE-EXITED \$?; sleep 60"
 ok "read-only: the console opens with the RO badge" wait_for " RO "
 ok "RO in the header" on_screen ' RO  [0-9]{2}:[0-9]{2}Z' 
-wait_for_re ' products +v- +3 pend' >/dev/null
+wait_for_re ' products +v- 3 pend' >/dev/null
 ok "the footer hides the mutating keys" not_on_screen ' M migrate '
 T send-keys -t con '?'
 ok "help lists them greyed with the reason" wait_for "[blocked: read-only session]"
@@ -104,7 +81,7 @@ T send-keys -t con q; wait_for "CONSOLE-EXITED 0" >/dev/null
 
 # migrate a prod database: Confirm stays disabled until its name is typed
 start 120 30 LANG=C.UTF-8
-wait_for_re '> users +v- +2 pend' >/dev/null
+wait_for_re '> users +v- 2 pend' >/dev/null
 T send-keys -t con M
 ok "M opens the dialog with the plan" wait_for "2 pending migrations on users"
 ok "prod asks for the name" wait_for "PROD: type users to enable Confirm"
