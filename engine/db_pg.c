@@ -18,6 +18,9 @@
 struct pg {
 	PGconn *conn;
 	PGcancel *cancel;
+	/* the batch in flight: where each statement ends in the query string,
+	 * in characters (the unit of PostgreSQL's error positions) */
+	size_t *batch_ends, batch_n, batch_cap;
 };
 
 static struct pg *pg_of(struct db *db)
@@ -191,6 +194,7 @@ static void pg_close(struct db *db)
 	struct pg *pg = pg_of(db);
 	PQfreeCancel(pg->cancel);
 	PQfinish(pg->conn);
+	free(pg->batch_ends);
 	free(pg);
 }
 
@@ -347,16 +351,43 @@ static enum err_code pg_batch_send(struct db *db, const char *const *sqls, size_
 				   struct err *e)
 {
 	struct buf q = BUF_INIT;
+	struct pg *pg = pg_of(db);
+	if (n > pg->batch_cap) {
+		pg->batch_ends = xrealloc(pg->batch_ends, n * sizeof *pg->batch_ends);
+		pg->batch_cap = n;
+	}
+	size_t chars = 0;
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(&q, sqls[i]);
 		buf_adds(&q, "\n;\n");
+		for (const char *s = sqls[i]; *s; s++)
+			chars += ((unsigned char)*s & 0xC0) != 0x80;
+		pg->batch_ends[i] = chars += 3;
 	}
+	pg->batch_n = n;
 	enum err_code rc = ERR_OK;
 	/* libpq copies the query into its own buffer: q can go at once */
 	if (!PQsendQuery(pg_of(db)->conn, q.ptr))
 		rc = pg_fail(db, NULL, e);
 	buf_release(&q);
 	return rc;
+}
+
+/* A syntax error fails the whole query string before anything runs, and
+ * every error's position counts from the string's start: the position,
+ * when the server gives one, says which statement failed (and is made
+ * relative to it); else the results that came before the error do. */
+static void batch_locate(struct db *db, long *failed_index)
+{
+	struct pg *pg = pg_of(db);
+	size_t pos = (size_t)db_last_position(db), start = 0;
+	for (size_t i = 0; pos && i < pg->batch_n; start = pg->batch_ends[i++]) {
+		if (pos <= pg->batch_ends[i]) {
+			*failed_index = (long)i;
+			db_diag_set(db, db_last_sqlstate(db), (int)(pos - start));
+			return;
+		}
+	}
 }
 
 static enum err_code pg_batch_finish(struct db *db, long *failed_index, struct err *e)
@@ -375,6 +406,7 @@ static enum err_code pg_batch_finish(struct db *db, long *failed_index, struct e
 		if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
 			*failed_index = (long)done;
 			rc = pg_fail(db, r, e);
+			batch_locate(db, failed_index);
 		}
 		done++;
 		PQclear(r);
