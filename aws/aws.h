@@ -54,6 +54,10 @@ struct aws_ctx;
  * call (and that call reports ERR_AUTH). ERR_PARSE for a broken config file. */
 enum err_code aws_ctx_new(const struct aws_ctx_options *o, struct aws_ctx **out, struct err *e);
 void aws_ctx_free(struct aws_ctx *ctx);
+/* Points the context at another cancel flag (NULL: none). Only while no
+ * call is in progress on the context, by any thread: meant for a context
+ * that one thread owns and whose calls each belong to a different job. */
+void aws_ctx_set_cancel(struct aws_ctx *ctx, atomic_bool *cancel);
 /* The region in use ("" when none could be found). */
 const char *aws_ctx_region(const struct aws_ctx *ctx);
 const char *aws_ctx_profile(const struct aws_ctx *ctx);
@@ -187,8 +191,15 @@ enum err_code aws_ssm_list_commands(struct aws_ctx *ctx, const char *instance_id
 enum err_code aws_ssm_list_invocations(struct aws_ctx *ctx, const char *command_id,
 				       struct vec *out /* struct aws_ssm_command* per instance */,
 				       struct err *e);
+/* DescribeInstanceInformation for one instance; found=false (ERR_OK) when
+ * SSM does not know it. */
 enum err_code aws_ssm_describe_instance(struct aws_ctx *ctx, const char *instance_id,
 					struct aws_ssm_instance *out, struct err *e);
+/* The same for the first instance SSM knows with a tag: tag_key is
+ * "tag:Role", value "flyway-host"; found=false when there is none. */
+enum err_code aws_ssm_describe_tagged(struct aws_ctx *ctx, const char *tag_key,
+				      const char *value, struct aws_ssm_instance *out,
+				      struct err *e);
 enum err_code aws_ssm_cancel_command(struct aws_ctx *ctx, const char *command_id,
 				     struct err *e);
 /* Where the agent streams a command's output (spec §4), for

@@ -433,6 +433,11 @@ enum err_code aws_ctx_new(const struct aws_ctx_options *o, struct aws_ctx **out,
 	return ERR_OK;
 }
 
+void aws_ctx_set_cancel(struct aws_ctx *ctx, atomic_bool *cancel)
+{
+	ctx->cancel = cancel;
+}
+
 void aws_ctx_free(struct aws_ctx *ctx)
 {
 	if (!ctx)

@@ -338,8 +338,8 @@ enum err_code aws_ssm_commands_parse(const char *body, size_t len, struct vec *o
  * completed when final, error when Failed or TimedOut). */
 enum err_code aws_ssm_invocations_parse(const char *body, size_t len, struct vec *out,
 					char **next_token, struct err *e);
-/* DescribeInstanceInformation: the entry for instance_id (found=false when
- * this page has none). */
+/* DescribeInstanceInformation: the entry for instance_id, or the first
+ * entry when instance_id is NULL (found=false when this page has none). */
 enum err_code aws_ssm_instance_parse(const char *body, size_t len, const char *instance_id,
 				     struct aws_ssm_instance *out, char **next_token,
 				     struct err *e);

@@ -633,7 +633,7 @@ static enum err_code instance_find(const cJSON *list, const char *instance_id,
 		if (!cJSON_IsObject(item) || (id && !cJSON_IsString(id)))
 			return err_set(e, ERR_PARSE, "SSM %s: an entry is not an object with a "
 				       "string InstanceId", op);
-		if (!id || strcmp(id->valuestring, instance_id))
+		if (!id || (instance_id && strcmp(id->valuestring, instance_id)))
 			continue;
 		struct aws_ssm_instance got = { 0 };
 		enum err_code rc = fields_get(item, instance_fields, N(instance_fields), &got, op, e);
@@ -650,7 +650,7 @@ static enum err_code instance_find(const cJSON *list, const char *instance_id,
 
 static void instance_absent(const char *instance_id, struct aws_ssm_instance *out)
 {
-	out->instance_id = xstrdup(instance_id);
+	out->instance_id = xstrdup(instance_id ? instance_id : "");
 	out->ping_status = xstrdup("");
 	out->agent_version = xstrdup("");
 	out->platform = xstrdup("");
@@ -859,32 +859,37 @@ enum err_code aws_ssm_list_invocations(struct aws_ctx *ctx, const char *command_
 	return c;
 }
 
-static cJSON *instance_request(const char *instance_id, const char *token)
+/* DescribeInstanceInformation filtered by key ("InstanceIds", "tag:Role"). */
+static cJSON *instance_request(const char *key, const char *value, const char *token)
 {
 	cJSON *req = must(cJSON_CreateObject());
 	cJSON *f = must(cJSON_CreateObject());
-	cJSON_AddStringToObject(f, "Key", "InstanceIds");
-	cJSON_AddItemToObject(f, "Values", str_array(&instance_id, 1));
+	cJSON_AddStringToObject(f, "Key", key);
+	cJSON_AddItemToObject(f, "Values", str_array(&value, 1));
 	cJSON_AddItemToArray(must(cJSON_AddArrayToObject(req, "Filters")), f);
 	if (token)
 		cJSON_AddStringToObject(req, "NextToken", token);
 	return req;
 }
 
-enum err_code aws_ssm_describe_instance(struct aws_ctx *ctx, const char *instance_id,
-					struct aws_ssm_instance *out, struct err *e)
+/* The first entry for key=value (instance_id: that instance; NULL: any). */
+static enum err_code describe(struct aws_ctx *ctx, const char *key, const char *value,
+			     const char *instance_id, struct aws_ssm_instance *out, struct err *e)
 {
 	struct buf resp = BUF_INIT, res = BUF_INIT;
 	char *token = NULL, *next = NULL;
 	enum err_code c = ERR_OK;
 	memset(out, 0, sizeof *out);
-	buf_addf(&res, "instance %s", instance_id);
+	if (instance_id)
+		buf_addf(&res, "instance %s", instance_id);
+	else
+		buf_addf(&res, "instances with %s=%s", key, value);
 	/* A filtered listing may still come in pages, some of them empty. */
 	for (int page = 0; !c && page < PAGES_MAX; page++) {
 		aws_ssm_instance_release(out);
 		buf_reset(&resp);
 		c = ssm_call(ctx, "DescribeInstanceInformation", res.ptr,
-			     instance_request(instance_id, token), &resp, e);
+			     instance_request(key, value, token), &resp, e);
 		if (!c)
 			c = aws_ssm_instance_parse(resp.ptr, resp.len, instance_id, out, &next, e);
 		bool same = next && token && !strcmp(next, token);
@@ -898,6 +903,19 @@ enum err_code aws_ssm_describe_instance(struct aws_ctx *ctx, const char *instanc
 	buf_release(&resp);
 	buf_release(&res);
 	return c;
+}
+
+enum err_code aws_ssm_describe_instance(struct aws_ctx *ctx, const char *instance_id,
+					struct aws_ssm_instance *out, struct err *e)
+{
+	return describe(ctx, "InstanceIds", instance_id, instance_id, out, e);
+}
+
+enum err_code aws_ssm_describe_tagged(struct aws_ctx *ctx, const char *tag_key,
+				      const char *value, struct aws_ssm_instance *out,
+				      struct err *e)
+{
+	return describe(ctx, tag_key, value, NULL, out, e);
 }
 
 enum err_code aws_ssm_cancel_command(struct aws_ctx *ctx, const char *command_id,

@@ -164,6 +164,13 @@ static void test_ssm_cancel_and_describe(void **state)
 	assert_int_equal(aws_ssm_describe_instance(ctx, "i-00000000000000000", &host, &e), ERR_OK);
 	assert_false(host.found);
 	aws_ssm_instance_release(&host);
+	assert_int_equal(aws_ssm_describe_tagged(ctx, "tag:Role", "flyway-host", &host, &e), ERR_OK);
+	assert_true(host.found);
+	assert_string_equal(host.instance_id, inst);
+	aws_ssm_instance_release(&host);
+	assert_int_equal(aws_ssm_describe_tagged(ctx, "tag:Role", "no-such-role", &host, &e), ERR_OK);
+	assert_false(host.found);
+	aws_ssm_instance_release(&host);
 	free(cmd.command_id);
 	free(cmd.status);
 	free(cmd.comment);
