@@ -139,6 +139,10 @@ static void act_baseline(struct con *c)
 
 void con_dialog_from_preview(struct con *c, struct con_preview *p)
 {
+	if (p->run == CON_RUN_SSM && !p->nothing && !c->dialog.open && !c->run_job) {
+		con_ssm_dialog(c, p);
+		return;
+	}
 	if (p->nothing || c->dialog.open || c->run_job) {
 		struct con_view *v = con_view_new(p->title);
 		for (size_t i = 0; i < p->lines.len; i++)

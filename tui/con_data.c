@@ -375,6 +375,8 @@ void con_preview_free(void *p)
 	if (!pv)
 		return;
 	vec_free_strs(&pv->lines);
+	vec_free_strs(&pv->dbs);
+	free(pv->attach);
 	free(pv);
 }
 

@@ -399,6 +399,33 @@ void con_draw(struct con *c)
 
 /* The dialog over everything: title, the exact effect, the typed name on a
  * prod database, and Cancel (focused first) / Confirm. */
+/* Rows a line takes when wrapped at w characters. */
+static int wrapped_rows(const char *s, int w)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n <= w ? 1 : (n + w - 1) / w;
+}
+
+/* Writes s wrapped at w characters from row y, at most until row end. */
+static int put_wrapped(int y, int x, int w, int end, const char *s)
+{
+	int rows = 0;
+	do {
+		con_put(y + rows, x, w, s);
+		for (int col = 0; *s && col < w; col++)
+			do
+				s++;
+			while (((unsigned char)*s & 0xC0) == 0x80);
+		rows++;
+	} while (*s && y + rows < end);
+	return rows;
+}
+
+/* The dialog over everything: title, the exact effect (wrapped, never cut:
+ * it is what the operator confirms), the typed name on a prod database,
+ * and Cancel (focused first) / Confirm. */
 void con_draw_dialog(struct con *c)
 {
 	int h, w;
@@ -406,8 +433,10 @@ void con_draw_dialog(struct con *c)
 	if (w < 60 || h < 15)
 		return;
 	const struct con_dialog *dg = &c->dialog;
-	int n = (int)dg->lines.len, bw = w - 8 < 76 ? w - 8 : 76;
-	int bh = n + 6 + (dg->must_type[0] ? 1 : 0);
+	int bw = w - 8 < 96 ? w - 8 : 96, n = 0;
+	for (size_t i = 0; i < dg->lines.len; i++)
+		n += wrapped_rows(dg->lines.items[i], bw - 4);
+	int bh = n + 5 + (dg->must_type[0] ? 1 : 0);
 	if (bh > h - 2)
 		bh = h - 2;
 	struct con_rect r = { (h - bh) / 2, (w - bw) / 2, bh, bw };
@@ -416,12 +445,12 @@ void con_draw_dialog(struct con *c)
 		con_put(r.y + i, r.x, bw, "");
 	con_pen(c, TUI_ROLE_DIALOG_BODY, false);
 	con_box(c, r, dg->title, true);
-	int y = r.y + 1;
-	for (int i = 0; i < n && y < r.y + bh - 3; i++, y++)
-		con_put(y, r.x + 2, bw - 4, dg->lines.items[i]);
+	int y = r.y + 1, end = r.y + bh - 2 - (dg->must_type[0] ? 1 : 0);
+	for (size_t i = 0; i < dg->lines.len && y < end; i++)
+		y += put_wrapped(y, r.x + 2, bw - 4, end, dg->lines.items[i]);
 	if (dg->must_type[0]) {
 		con_pen(c, TUI_ROLE_DIALOG_DANGER, true);
-		con_putf(y++, r.x + 2, bw - 4, "PROD: type %s to enable Confirm: %s_", dg->must_type, dg->typed);
+		con_putf(end, r.x + 2, bw - 4, "PROD: type %s to enable Confirm: %s_", dg->must_type, dg->typed);
 		con_pen(c, TUI_ROLE_DIALOG_DANGER, false);
 	}
 	bool can = !dg->must_type[0] || !strcmp(dg->typed, dg->must_type);

@@ -241,7 +241,8 @@ void con_facts_free(void *p)
 	free(f);
 }
 
-static void facts_gather(struct cli_env *env, struct aws_ctx *aws, struct con_facts *f, struct err *e)
+static void facts_gather(struct cli_env *env, const char *config_path, struct aws_ctx *aws,
+			 struct con_facts *f, struct err *e)
 {
 	struct aws_identity id = { 0 };
 	char source[64] = "";
@@ -259,7 +260,7 @@ static void facts_gather(struct cli_env *env, struct aws_ctx *aws, struct con_fa
 	}
 	aws_identity_release(&id);
 	if (!c && env->conf.ssm_target)
-		con_ssm_host_facts(env, f);
+		con_ssm_host_facts(config_path, f);
 }
 
 static enum err_code facts_job(struct tui_job *job, void *p, struct err *e)
@@ -278,7 +279,7 @@ static enum err_code facts_job(struct tui_job *job, void *p, struct err *e)
 	else if (cli_env_aws(&env, &aws, e))
 		f->error = xstrdup(e->msg);
 	else
-		facts_gather(&env, aws, f, e);
+		facts_gather(&env, a->config_path, aws, f, e);
 	tui_job_post_result_take(job, f, con_facts_free);
 	aws_ctx_free(env.aws);
 	tui_conf_release(&env.conf);

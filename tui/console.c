@@ -105,7 +105,30 @@ static void take_result(struct con *c, void *data)
 	case CON_RES_DIALOG: con_dialog_from_preview(c, data); break;
 	case CON_RES_FACTS: con_facts_free(c->facts); c->facts = data; break;
 	case CON_RES_ORPHANS: take_orphans(c, data); break;
+	case CON_RES_SSM: con_ssm_result_free(data); break; /* taken in on_msg */
 	}
+}
+
+/* A job follows an SSM command: K cancels that command. */
+static void take_ssm(struct con *c, int job, struct con_ssm_result *r)
+{
+	c->run_job = job;
+	c->run_is_ssm = true;
+	free(c->ssm_id);
+	c->ssm_id = r->id;
+	r->id = NULL;
+	con_ssm_result_free(r);
+}
+
+static void run_done(struct con *c)
+{
+	bool ssm = c->run_is_ssm;
+	c->run_job = 0;
+	c->run_is_ssm = false;
+	c->quit_armed = false;
+	/* the host's command changed the databases: show their new state */
+	for (size_t i = 0; ssm && i < c->dbs.len; i++)
+		con_load_start(c, i);
 }
 
 static void on_msg(struct tui_msg *m, void *p)
@@ -114,11 +137,12 @@ static void on_msg(struct tui_msg *m, void *p)
 	if (m->kind == TUI_MSG_RESULT && m->data) {
 		void *data = m->data;
 		m->data = NULL;
-		take_result(c, data);
+		if (*(enum con_result_kind *)data == CON_RES_SSM)
+			take_ssm(c, m->job_id, data);
+		else
+			take_result(c, data);
 	} else if (m->kind == TUI_MSG_DONE && m->job_id == c->run_job) {
-		c->run_job = 0;
-		c->run_is_ssm = false;
-		c->quit_armed = false;
+		run_done(c);
 	} else if (m->kind == TUI_MSG_OUTPUT && m->text) {
 		tui_ringlog_append(c->log, m->stream, wall_ms(), m->text, m->len);
 	}
@@ -322,6 +346,7 @@ static void teardown(struct con *c)
 	vec_free_strs(&c->orphans);
 	con_facts_free(c->facts);
 	free(c->ssm_id);
+	con_preview_free(c->ssm_pending);
 	if (c->filter_set)
 		regfree(&c->filter_re);
 	tui_ringlog_free(c->log);
@@ -357,6 +382,7 @@ int tui_console_run(struct cli_opts *o)
 		con_load_start(&c, i);
 	con_fetch_facts(&c);
 	con_fetch_buckets(&c, true);
+	con_ssm_reattach(&c);
 	c.dirty = true;
 	loop(&c);
 	restore_terminal();

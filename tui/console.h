@@ -32,6 +32,7 @@ enum con_result_kind {
 	CON_RES_DIALOG,              /* struct con_preview: a confirmation to ask */
 	CON_RES_FACTS,               /* struct con_facts: the header's AWS facts */
 	CON_RES_ORPHANS,             /* struct con_orphans: unmapped migration buckets */
+	CON_RES_SSM,                 /* struct con_ssm_result: the command a job follows */
 };
 
 /* One migration row as the console shows it (strings owned). */
@@ -85,7 +86,7 @@ struct con_view {
  * baseline's statements) and asked about on the UI thread. */
 enum con_run {
 	CON_RUN_MIGRATE, CON_RUN_REHEARSE, CON_RUN_PLAN, CON_RUN_VALIDATE,
-	CON_RUN_REPAIR, CON_RUN_BASELINE,
+	CON_RUN_REPAIR, CON_RUN_BASELINE, CON_RUN_SSM,
 };
 struct con_preview {
 	enum con_result_kind kind;   /* CON_RES_DIALOG */
@@ -94,6 +95,13 @@ struct con_preview {
 	char title[128];
 	struct vec lines;            /* char* */
 	bool nothing;                /* nothing to do: shown as a view, not a dialog */
+	struct vec dbs;              /* SSM: char*, the databases to send for */
+	char *attach;                /* SSM: a run in flight to follow instead, or NULL */
+};
+
+struct con_ssm_result {
+	enum con_result_kind kind;   /* CON_RES_SSM */
+	char *id, *db;               /* the command id, its database ("" unknown) */
 };
 
 /* The header's AWS facts. */
@@ -101,7 +109,7 @@ struct con_facts {
 	enum con_result_kind kind;   /* CON_RES_FACTS */
 	char account[32], arn[256], creds[64], region[32], profile[64];
 	time_t expires;              /* 0: does not expire */
-	char host[64], host_status[64];
+	char host[64], host_status[96];
 	bool host_ok;
 	char *error;                 /* why the facts are missing, or NULL */
 };
@@ -165,6 +173,7 @@ struct con {
 	int run_job;                 /* the running migrate/rehearse/repair/baseline/ssm job, or 0 */
 	bool run_is_ssm;
 	char *ssm_id;                /* the SSM command being followed, or NULL */
+	struct con_preview *ssm_pending; /* what the open S dialog would send */
 	bool quit_armed;             /* q pressed once while a run was going */
 	FILE *trace;                 /* $TARMAC_CONSOLE_TRACE (bench/console.sh), or NULL */
 	unsigned long keys;          /* keys read so far, for the trace */
@@ -207,8 +216,13 @@ void con_orphans_free(void *p);
 void con_ssm_send(struct con *c);
 void con_ssm_runs(struct con *c);
 bool con_ssm_cancel(struct con *c);
-/* On a worker: the host's ping status into the facts (env's AWS context open). */
-void con_ssm_host_facts(struct cli_env *env, struct con_facts *f);
+/* Opens the S dialog for a preview from a worker (takes it). */
+void con_ssm_dialog(struct con *c, struct con_preview *pv);
+/* At start: follows a run still in flight for a configured database. */
+void con_ssm_reattach(struct con *c);
+void con_ssm_result_free(void *p);
+/* On a worker: the host's ping status and agent version into the facts. */
+void con_ssm_host_facts(const char *config_path, struct con_facts *f);
 
 /* con_view.c */
 struct con_view *con_view_new(const char *title);

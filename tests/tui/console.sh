@@ -9,7 +9,10 @@ cd "$(dirname "$0")/../.."
 WORK=$(mktemp -d /tmp/tarmac-tui.XXXXXX)
 . tests/lib/tui.sh
 
-PGURL=$(newdb pg tui_users); MYURL=$(newdb my tui_products)
+PGURL=$(newdb pg tui_users); MYURL=$(newdb my tui_products); BROKENURL=$(newdb pg tui_broken)
+mkdir -p "$WORK/broken"
+printf 'CREATE TABLE fine (id int);\n' >"$WORK/broken/V1__fine.sql"
+printf 'CREATE TABLE half (id int);\n\nSELEC 1;\n' >"$WORK/broken/V2__broken.sql"
 cat >"$WORK/tarmac.conf" <<CONF
 [database "users"]
 url = $PGURL
@@ -19,6 +22,10 @@ environment = prod
 [database "products"]
 url = $MYURL
 locations = filesystem:$PWD/migrations/products
+
+[database "broken"]
+url = $BROKENURL
+locations = filesystem:$WORK/broken
 CONF
 
 start 120 30 LANG=C.UTF-8
@@ -96,6 +103,25 @@ ok "and reports the result" wait_for "migrate users: 2 migrations applied"
 ok "the diff shows the new state" wait_for "users · PostgreSQL"
 eq "$(q pg tui_users "SELECT string_agg(version, ',' ORDER BY installed_rank) FROM flyway_schema_history")" "1,2" \
 	"the history holds both migrations"
+T send-keys -t con q; wait_for "CONSOLE-EXITED 0" >/dev/null
+
+# a failing migration: the statement, its line and the server's message
+start 120 30 LANG=C.UTF-8
+T send-keys -t con : db ' broken' Enter; wait_for_re '> broken +v- 2 pend' >/dev/null
+T send-keys -t con M; wait_for "2 pending migrations on broken" >/dev/null
+T send-keys -t con Tab Enter
+ok "a failing migration names the file and the statement's line" wait_for "failed: V2__broken.sql line 3: SELEC 1"
+screen | tail -9 >&2
+ok "and the database's message" on_screen 'syntax error at or near "SELEC"'
+ok "the diff shows what was applied before it" wait_for_re '✓ 1 +fine'
+eq "$(q pg tui_broken "SELECT count(*) FROM pg_tables WHERE tablename = 'half'")" 0 \
+	"the failed migration left nothing behind"
+T send-keys -t con q; wait_for "CONSOLE-EXITED 0" >/dev/null
+
+# a resize right after start, as an SSM session sends one once connected
+start 80 24 LANG=C.UTF-8
+T resize-window -t con -x 130 -y 35
+ok "a resize right after start lays the panes out for the new size" wait_for_re '^┌─ Databases ─+┐┌─ users'
 T send-keys -t con q; wait_for "CONSOLE-EXITED 0" >/dev/null
 
 start 100 25 NO_COLOR=1 LANG=C
