@@ -26,9 +26,15 @@ static void audit_path(struct buf *out)
 		buf_addf(out, "%s/tarmac", state);
 	} else {
 		const char *home = getenv("HOME");
-		buf_addf(out, "%s/.local/state", home && *home ? home : ".");
+		buf_addf(out, "%s/.local/state/tarmac", home && *home ? home : ".");
+	}
+	/* mkdir -p, each new level 0700 (existing ones are left as they are) */
+	for (char *s = out->ptr + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
 		mkdir(out->ptr, 0700);
-		buf_adds(out, "/tarmac");
+		*s = '/';
 	}
 	mkdir(out->ptr, 0700);
 	buf_adds(out, "/audit.log");

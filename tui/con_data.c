@@ -295,6 +295,9 @@ static enum err_code migrate_job(struct tui_job *job, struct cli_env *env, const
 	env->ctx.obs = NULL;
 	for (size_t i = 0; i < res.validate_messages.len; i++)
 		post_lines(job, TUI_STREAM_STDERR, res.validate_messages.items[i]);
+	if (c)
+		post_lines(job, TUI_STREAM_STDERR, e->msg);
+	/* the summary last, where the eye lands: file, line, statement */
 	if (c && res.failed_script)
 		tui_job_post_outputf(job, TUI_STREAM_STDERR, "failed: %s line %ld: %s", res.failed_script,
 				     res.failed_line, res.failed_statement ? res.failed_statement : "");
@@ -315,14 +318,15 @@ static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
 	struct cli_env env;
 	if (!reads)
 		audit(job, a, "confirmed", NULL);
+	bool migrates = a->kind == CON_RUN_MIGRATE || a->kind == CON_RUN_REHEARSE;
 	enum err_code c = cli_env_open(&env, &o, true, e);
 	if (!c && reads)
 		c = a->kind == CON_RUN_PLAN ? plan_job(job, &env, a->db_name, e) : validate_job(job, &env, a->db_name, e);
-	else if (!c && (a->kind == CON_RUN_MIGRATE || a->kind == CON_RUN_REHEARSE))
-		c = migrate_job(job, &env, a, e);
+	else if (!c && migrates)
+		c = migrate_job(job, &env, a, e); /* posts its own failure */
 	else if (!c)
 		c = change_job(job, &env, a, e);
-	if (c)
+	if (c && !(migrates && env.ctx.db))
 		post_lines(job, TUI_STREAM_STDERR, e->msg);
 	cli_env_close(&env);
 	if (!reads) {

@@ -111,7 +111,6 @@ T send-keys -t con : db ' broken' Enter; wait_for_re '> broken +v- 2 pend' >/dev
 T send-keys -t con M; wait_for "2 pending migrations on broken" >/dev/null
 T send-keys -t con Tab Enter
 ok "a failing migration names the file and the statement's line" wait_for "failed: V2__broken.sql line 3: SELEC 1"
-screen | tail -9 >&2
 ok "and the database's message" on_screen 'syntax error at or near "SELEC"'
 ok "the diff shows what was applied before it" wait_for_re '✓ 1 +fine'
 eq "$(q pg tui_broken "SELECT count(*) FROM pg_tables WHERE tablename = 'half'")" 0 \
