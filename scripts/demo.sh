@@ -17,10 +17,19 @@ cleanup() {
 	echo "Stopping the demo ..." >&2
 	scripts/demo-stack.sh down "$DEMO" || rm -rf "$DEMO"
 }
+CONSOLE=
+# A signal ends the console first (so the terminal is restored), then the demo.
+on_signal() { # SIGNAL EXIT-CODE
+	if [ -n "$CONSOLE" ]; then
+		kill -"$1" "$CONSOLE" 2>/dev/null || true
+		wait "$CONSOLE" || true
+	fi
+	exit "$2"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
+trap 'on_signal HUP 129' HUP
 echo "Starting PostgreSQL, MariaDB, s3rver and the AWS emulator in $DEMO ..."
 scripts/demo-stack.sh up "$DEMO"
 # shellcheck disable=SC1091
@@ -35,7 +44,15 @@ if ! [ -t 0 ] || ! [ -t 1 ]; then
 	exit 0
 fi
 
-tarmac || true # the console; q leaves it
+# The console, q leaves it. It runs as a job that `wait` can be interrupted
+# in, so a signal to this script reaches it too; stdin is passed explicitly
+# because a job's would be /dev/null.
+exec 3<&0
+tarmac <&3 3<&- &
+CONSOLE=$!
+exec 3<&-
+wait "$CONSOLE" || true
+CONSOLE=
 if [ "${TARMAC_DEMO_SHELL:-}" = 1 ]; then
 	cat <<MSG
 
