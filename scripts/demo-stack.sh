@@ -148,9 +148,27 @@ write_env() { # DIR TARMAC
 	} >"$dir/env"
 }
 
+# servers.sh picks free ports before the servers bind them; on a busy machine
+# another process may take one in between, so a failed start is retried.
+start_servers() { # DIR
+	local dir=$1 try
+	for try in 1 2 3; do
+		setsid -w tests/lib/servers.sh start "$dir/servers" >/dev/null 2>"$dir/servers.log" &&
+			return 0
+		[ "$try" = 3 ] && break
+		say "PostgreSQL or MariaDB did not start (attempt $try; $(grep -m1 -E 'ERROR|FATAL' "$dir/servers.log" || true)); retrying"
+		tests/lib/servers.sh stop "$dir/servers" >/dev/null 2>&1 || true
+		rm -rf "$dir/servers" && mkdir "$dir/servers"
+	done
+	cat "$dir/servers.log" >&2
+	return 1
+}
+
+UP_DIR=
 cmd_up() {
 	local dir tarmac
 	dir=$(abs_dir "$1")
+	UP_DIR=$dir
 	tarmac=${TARMAC:-$REPO/build/tarmac}
 	[[ $tarmac == /* ]] || tarmac=$REPO/$tarmac
 	[ -x "$tarmac" ] || die "$tarmac not built: run make"
@@ -161,11 +179,11 @@ cmd_up() {
 	mkdir -p "$dir/servers" "$dir/cache"
 	: >"$dir/$MARK"
 	# From here a failure stops whatever started (DIR stays, for its logs).
-	trap 'say "up failed; stopping what started (logs in $dir)"; stop_all "$dir"' EXIT
+	trap 'say "up failed; stopping what started (logs in $UP_DIR)"; stop_all "$UP_DIR"' EXIT
 	trap 'exit 130' INT TERM HUP
 	say "starting PostgreSQL and MariaDB"
 	# setsid: the services stop on `down` only, never on the terminal's signals.
-	setsid -w tests/lib/servers.sh start "$dir/servers" >/dev/null
+	start_servers "$dir"
 	# shellcheck disable=SC1091
 	. "$dir/servers/env"
 	tests/lib/servers.sh createdb pg users "$dir/servers" >/dev/null
