@@ -9,7 +9,7 @@ debs=(build-essential pkg-config clang libclang-rt-14-dev
       libncurses-dev libcurl4-openssl-dev libssl-dev libpq-dev libmariadb-dev
       libcjson-dev libexpat1-dev zlib1g-dev libinih-dev libcmocka-dev
       postgresql postgresql-client mariadb-server mariadb-client
-      tmux python3 python3-botocore nodejs npm clang-tidy cppcheck
+      tmux python3 python3-botocore awscli nodejs npm clang-tidy cppcheck
       procps util-linux curl bc)
 
 missing=()

@@ -295,6 +295,13 @@ static void loop(struct con *c)
 		/* a wake-up every 30 s keeps the header's clock and expiry current */
 		if (poll(fds, 2, 30000) < 0 && errno != EINTR)
 			break;
+		/* The terminal went away without a SIGHUP reaching us (its session
+		 * leader was not a shell that passes it on): leave as on SIGHUP,
+		 * instead of spinning on a descriptor that is always ready. */
+		if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			stop_signal = SIGHUP;
+			break;
+		}
 		if (fds[1].revents & POLLIN)
 			tui_jobs_drain(c->jobs, on_msg, c);
 		int k;
