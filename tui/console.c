@@ -76,6 +76,8 @@ static void load_theme(struct con *c)
 	vec_free_strs(&dirs);
 }
 
+static void trace_event(struct con *c, const char *what);
+
 static void take_load(struct con *c, struct con_load *l)
 {
 	struct con_db *d = c->dbs.items[l->index];
@@ -100,7 +102,7 @@ static void take_orphans(struct con *c, struct con_orphans *o)
 static void take_result(struct con *c, void *data)
 {
 	switch (*(enum con_result_kind *)data) {
-	case CON_RES_LOAD: take_load(c, data); break;
+	case CON_RES_LOAD: take_load(c, data); trace_event(c, "load"); break;
 	case CON_RES_VIEW: con_view_push_take(c, data); break;
 	case CON_RES_DIALOG: con_dialog_from_preview(c, data); break;
 	case CON_RES_FACTS: con_facts_free(c->facts); c->facts = data; break;

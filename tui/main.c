@@ -54,13 +54,15 @@ static void usage(FILE *out)
 	      "      --action A         ssm run: migrate (default), info, validate, repair, baseline\n"
 	      "      --theme NAME       console: themes/NAME.theme (default, light, monochrome, ...)\n"
 	      "      --no-color         console: attributes only (also NO_COLOR=1)\n"
-	      "  -h, --help             this text\n\n"
+	      "  -h, --help             this text\n"
+	      "      --help-config      every tarmac.conf section and key\n\n"
 	      "With no command, tarmac opens the console.\n", out);
 }
 
 enum { OPT_URL = 256, OPT_LOCATIONS, OPT_USER, OPT_TABLE, OPT_SCHEMAS, OPT_SET, OPT_JSON,
        OPT_YES, OPT_RO, OPT_DRY, OPT_REHEARSE, OPT_TARGET, OPT_OOO, OPT_VERSION, OPT_DESC,
-       OPT_SUGGEST, OPT_LOCK_RETRY, OPT_FORCE, OPT_FROM, OPT_FOLLOW, OPT_ATTACH, OPT_ACTION, OPT_THEME, OPT_NO_COLOR };
+       OPT_SUGGEST, OPT_LOCK_RETRY, OPT_FORCE, OPT_FROM, OPT_FOLLOW, OPT_ATTACH, OPT_ACTION, OPT_THEME, OPT_NO_COLOR,
+       OPT_HELP_CONFIG };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -90,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "action", required_argument, NULL, OPT_ACTION },
 	{ "theme", required_argument, NULL, OPT_THEME },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "help-config", no_argument, NULL, OPT_HELP_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -144,6 +147,13 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+c:d:h", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
+			return EXIT_OK;
+		}
+		if (c == OPT_HELP_CONFIG) {
+			struct buf b = BUF_INIT;
+			tui_conf_help(&b);
+			fputs(b.ptr, stdout);
+			buf_release(&b);
 			return EXIT_OK;
 		}
 		if (!parse_opt(c, &o)) {
