@@ -262,35 +262,35 @@ static void act_quit(struct con *c)
 
 struct con_action {
 	int key;
+	bool mutating;
 	const char *name;
 	const char *hint;            /* the footer's word, or NULL: not in the footer */
 	const char *help;            /* NULL: an alias, not in the help */
-	bool mutating;
 	void (*fn)(struct con *c);
 };
 
 static const struct con_action actions[] = {
-	{ '?', "help", "help", "this help (also F1)", false, act_help },
-	{ '/', "filter", "filter", "filter migrations / search a view by regex (!re inverts)", false, act_filter },
-	{ ':', "command", "cmd", ":db NAME  :buckets  :orphans  :runs  :locks  :theme NAME  :q", false, act_command },
-	{ 'n', "next", NULL, "next match", false, act_next },
-	{ 'N', "previous", NULL, "previous match", false, act_prev },
-	{ 'd', "details", "details", "the selected migration: S3 key, ETag, both checksums, history row", false, act_details },
-	{ 's', "sql", "sql", "the selected migration's SQL with line numbers", false, act_sql },
-	{ 'p', "plan", "plan", "the dry-run script of everything migrate would do", false, act_plan },
-	{ 'v', "validate", NULL, "Flyway's validate", false, act_validate },
-	{ ' ', "mark", NULL, "mark a database for a fleet send (S)", false, act_mark },
-	{ 'r', "refresh", NULL, "reload the selected database and the header (also F5)", false, act_reload },
-	{ 'R', "rehearse", "rehearse", "run pending migrations in a transaction, report, roll back", true, act_r },
-	{ 'M', "migrate", "migrate", "migrate the selected database (the dialog shows the plan)", true, act_m },
-	{ 'B', "baseline", "baseline", "baseline the selected database (the dialog shows the row)", true, act_baseline },
-	{ 'P', "repair", "repair", "repair the schema history (the dialog shows every row it touches)", true, act_repair },
-	{ 'S', "ssm", "ssm", "send the Flyway host's SSM command (marked databases: one after another)", true, act_ssm },
-	{ 'K', "cancel", NULL, "cancel the running job or SSM command", false, act_cancel },
-	{ 'q', "quit", "quit", "quit (asks while a run goes on; also F10)", false, act_quit },
-	{ KEY_F(1), "help", NULL, NULL, false, act_help },
-	{ KEY_F(5), "refresh", NULL, NULL, false, act_reload },
-	{ KEY_F(10), "quit", NULL, NULL, false, act_quit },
+	{ '?', false, "help", "help", "this help (also F1)", act_help },
+	{ '/', false, "filter", "filter", "filter migrations / search a view by regex (!re inverts)", act_filter },
+	{ ':', false, "command", "cmd", ":db NAME  :buckets  :orphans  :runs  :locks  :theme NAME  :q", act_command },
+	{ 'n', false, "next", NULL, "next match", act_next },
+	{ 'N', false, "previous", NULL, "previous match", act_prev },
+	{ 'd', false, "details", "details", "the selected migration: S3 key, ETag, both checksums, history row", act_details },
+	{ 's', false, "sql", "sql", "the selected migration's SQL with line numbers", act_sql },
+	{ 'p', false, "plan", "plan", "the dry-run script of everything migrate would do", act_plan },
+	{ 'v', false, "validate", NULL, "Flyway's validate", act_validate },
+	{ ' ', false, "mark", NULL, "mark a database for a fleet send (S)", act_mark },
+	{ 'r', false, "refresh", NULL, "reload the selected database and the header (also F5)", act_reload },
+	{ 'R', true, "rehearse", "rehearse", "run pending migrations in a transaction, report, roll back", act_r },
+	{ 'M', true, "migrate", "migrate", "migrate the selected database (the dialog shows the plan)", act_m },
+	{ 'B', true, "baseline", "baseline", "baseline the selected database (the dialog shows the row)", act_baseline },
+	{ 'P', true, "repair", "repair", "repair the schema history (the dialog shows every row it touches)", act_repair },
+	{ 'S', true, "ssm", "ssm", "send the Flyway host's SSM command (marked databases: one after another)", act_ssm },
+	{ 'K', false, "cancel", NULL, "cancel the running job or SSM command", act_cancel },
+	{ 'q', false, "quit", "quit", "quit (asks while a run goes on; also F10)", act_quit },
+	{ KEY_F(1), false, "help", NULL, NULL, act_help },
+	{ KEY_F(5), false, "refresh", NULL, NULL, act_reload },
+	{ KEY_F(10), false, "quit", NULL, NULL, act_quit },
 };
 
 #define NACTIONS (sizeof actions / sizeof *actions)

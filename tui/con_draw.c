@@ -124,7 +124,7 @@ static void header_aws(const struct con *c, char *out, size_t n, bool *warn)
 	short_account(c, f->account, acct, sizeof acct);
 	if (f->expires) {
 		long left = (long)(f->expires - time(NULL));
-		*warn = left < 15 * 60;
+		*warn = left < 15L * 60;
 		if (left <= 0)
 			snprintf(exp, sizeof exp, "%screds EXPIRED", bar);
 		else

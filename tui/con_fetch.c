@@ -51,10 +51,10 @@ static enum err_code read_script(struct cli_env *env, const char *script, struct
 		if (!strcmp(r->script, script))
 			hit = r;
 	}
+	struct eng_stream *st = NULL;
 	if (!c && !hit)
 		c = err_set(e, ERR_IO, "%s is no longer in %s's locations", script, env->name);
-	struct eng_stream *st = NULL;
-	if (!c)
+	else if (!c)
 		c = hit->source->ops->open(hit->source, hit->file, &st, e);
 	if (!c)
 		c = eng_stream_slurp(st, out, SQL_VIEW_CAP, e);
@@ -272,11 +272,10 @@ static enum err_code facts_job(struct tui_job *job, void *p, struct err *e)
 	struct con_facts *f = xcalloc(1, sizeof *f);
 	f->kind = CON_RES_FACTS;
 	struct aws_ctx *aws = NULL;
-	if (tui_conf_load(&env.conf, a->config_path, e))
-		f->error = xstrdup(e->msg);
-	else if (!aws_in_use(&env.conf))
+	bool loaded = !tui_conf_load(&env.conf, a->config_path, e);
+	if (loaded && !aws_in_use(&env.conf))
 		f->error = xstrdup("not used");
-	else if (cli_env_aws(&env, &aws, e))
+	else if (!loaded || cli_env_aws(&env, &aws, e))
 		f->error = xstrdup(e->msg);
 	else
 		facts_gather(&env, a->config_path, aws, f, e);
