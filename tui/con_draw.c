@@ -399,13 +399,29 @@ void con_draw(struct con *c)
 
 /* The dialog over everything: title, the exact effect, the typed name on a
  * prod database, and Cancel (focused first) / Confirm. */
-/* Rows a line takes when wrapped at w characters. */
+/* Where the row starting at s ends when wrapping at w characters: after
+ * the last space that fits, or at w characters when no space does. */
+static const char *wrap_end(const char *s, int w)
+{
+	const char *p = s, *space = NULL;
+	for (int col = 0; *p && col < w; col++) {
+		if (*p == ' ')
+			space = p + 1;
+		do
+			p++;
+		while (((unsigned char)*p & 0xC0) == 0x80);
+	}
+	return *p && space && space > s ? space : p;
+}
+
 static int wrapped_rows(const char *s, int w)
 {
 	int n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n <= w ? 1 : (n + w - 1) / w;
+	do {
+		s = wrap_end(s, w);
+		n++;
+	} while (*s);
+	return n;
 }
 
 /* Writes s wrapped at w characters from row y, at most until row end. */
@@ -413,11 +429,13 @@ static int put_wrapped(int y, int x, int w, int end, const char *s)
 {
 	int rows = 0;
 	do {
-		con_put(y + rows, x, w, s);
-		for (int col = 0; *s && col < w; col++)
-			do
-				s++;
-			while (((unsigned char)*s & 0xC0) == 0x80);
+		const char *e = wrap_end(s, w);
+		char line[1024];
+		size_t n = (size_t)(e - s) < sizeof line - 1 ? (size_t)(e - s) : sizeof line - 1;
+		memcpy(line, s, n);
+		line[n] = 0;
+		con_put(y + rows, x, w, line);
+		s = e;
 		rows++;
 	} while (*s && y + rows < end);
 	return rows;

@@ -1,6 +1,6 @@
 # Helpers for console tests: the binary runs inside a private tmux server
 # (socket in $WORK); keys are typed with send-keys, the screen is read with
-# capture-pane. Needs WORK and TARMAC; start() uses $WORK/tarmac.conf.
+# capture-pane. Needs WORK and TARMAC; start() uses $CONF, else $WORK/tarmac.conf.
 WORK=${WORK:?}
 SOCK=$WORK/tmux.sock
 T() { tmux -S "$SOCK" "$@"; }
@@ -24,6 +24,6 @@ start() { # start COLS ROWS ENV...
 	T kill-server 2>/dev/null && sleep 0.5 # let the old server release its socket
 	rm -f "$SOCK"
 	T new-session -d -s con -x "$cols" -y "$rows" \
-		"env $* $TARMAC -c $WORK/tarmac.conf; echo CONSOLE-EXITED \$?; sleep 60"
+		"env $* $TARMAC -c ${CONF:-$WORK/tarmac.conf}; echo CONSOLE-EXITED \$?; sleep 60"
 }
 
