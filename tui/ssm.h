@@ -64,7 +64,8 @@ bool tui_ssm_read_only(const struct tui_ssm *s, const char *db);
  * {database}, {action}, each checked and single-quoted; other braces are
  * left alone (they may be the shell's ${x}). ERR_USAGE names the database
  * or value refused, a database not in tarmac.conf, a missing [ssm] command,
- * or a {bucket}/{prefix} for a database without an s3: location.
+ * or a {bucket}/{prefix} for a database without an s3: location; out is
+ * then as it was.
  */
 enum err_code tui_ssm_render(struct tui_ssm *s, const char *db, const char *action,
 			     struct buf *out, struct err *e);
