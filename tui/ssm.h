@@ -186,8 +186,10 @@ enum err_code tui_ssm_host_status(struct tui_ssm *s, struct tui_ssm_host *out, s
  * the sink as TUI_STREAM_INFO: "fleet 2/3: products", "sent ID (COMMENT)",
  * "fleet 2/3: products: status Success, exit code 0, 4 s". *done = the
  * runs that succeeded, which are dbs[0..*done). ERR_OK only when all n did;
- * a run that ended otherwise is ERR_VALIDATE naming the database, its status
- * and the databases not sent; errors of send and follow as they are.
+ * a run that ended otherwise is ERR_VALIDATE; an error of send or follow
+ * (ERR_LOCKED, ERR_CANCELLED, ERR_HTTP, ...) keeps its code. Either way the
+ * message says where the fleet stopped, why, how to re-attach when it was
+ * cancelled, and which databases were not sent.
  */
 enum err_code tui_ssm_fleet(struct tui_ssm *s, const char *const *dbs, size_t n,
 			    const char *action, const struct tui_ssm_sink *sink,
