@@ -9,7 +9,7 @@
  * command is followed, SIGINT, SIGTERM and SIGHUP (unless they were
  * ignored, as under nohup) only raise the cancel flag: the follower stops
  * between pages with its position saved, says how to re-attach, and exits
- * 128 + the signal's number. Errors go to stderr as "tarmac: ..." with the
+ * 128 + the signal's number. A second signal ends it at once. Errors go to stderr as "tarmac: ..." with the
  * exit codes of cli.h (a run that is not Success exits 1).
  */
 #include <signal.h>
@@ -31,8 +31,15 @@ static volatile sig_atomic_t stop_signal;
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP (sizeof stop_signals / sizeof *stop_signals)
 
+/* The first signal asks the follower to stop after its page; a second one,
+ * for a follower that does not, takes the default action at once. */
 static void on_stop(int sig)
 {
+	if (atomic_load(&stop_flag)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	stop_signal = sig;
 	atomic_store(&stop_flag, true);
 }

@@ -29,7 +29,7 @@ static const struct command commands[] = {
 	{ "databases", cmd_databases, "the databases configured in tarmac.conf" },
 	{ "buckets", cmd_buckets, "every S3 bucket, the database it maps to, its object count" },
 	{ "push", cmd_push, "upload the local migrations the bucket lacks [--from DIR] [--dry-run] [--force]" },
-	{ "ssm", cmd_ssm, "run -d NAME [--action A] [--follow | --attach ID] [--dry-run] | list [-d NAME] | cancel -d NAME [ID]" },
+	{ "ssm", cmd_ssm, "run -d NAME[,NAME...] [--action A] [--follow | --attach ID] [--dry-run] | list [-d NAME] | cancel -d NAME [ID] | host" },
 };
 
 static void usage(FILE *out)
@@ -49,8 +49,10 @@ static void usage(FILE *out)
 	      "      --set KEY=VALUE    any Flyway setting (placeholders.x=1, outOfOrder=true, ...)\n"
 	      "      --read-only        refuse every change, in the engine and the session\n"
 	      "      --json             one JSON document on stdout (info, validate)\n"
-	      "      --follow           ssm run: stream the command's output until it ends\n"
-	      "      --attach ID        ssm run: follow a command already running (from the start)\n"
+	      "      --follow           ssm run: stream the command's output until it ends; with\n"
+	      "                         -d A,B: one database after another, to the first failure\n"
+	      "      --attach ID        ssm run: follow a command already running (from where the\n"
+	      "                         last follower stopped, else from the start)\n"
 	      "      --action A         ssm run: migrate (default), info, validate, repair, baseline\n"
 	      "      --theme NAME       console: themes/NAME.theme (default, light, monochrome, ...)\n"
 	      "      --no-color         console: attributes only (also NO_COLOR=1)\n"

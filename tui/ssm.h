@@ -64,13 +64,14 @@ bool tui_ssm_read_only(const struct tui_ssm *s, const char *db);
  * {database}, {action}, each checked and single-quoted; other braces are
  * left alone (they may be the shell's ${x}). ERR_USAGE names the database
  * or value refused, a database not in tarmac.conf, a missing [ssm] command,
- * or a {bucket}/{prefix} for a database without an s3: location.
+ * or a {bucket}/{prefix} for a database without an s3: location; out is
+ * then as it was.
  */
 enum err_code tui_ssm_render(struct tui_ssm *s, const char *db, const char *action,
 			     struct buf *out, struct err *e);
 
 /* *id = the id of a run tagged with db that is not final (the caller
- * frees), or NULL when there is none. */
+ * frees), or NULL when there is none. ERR_USAGE for a db not in tarmac.conf. */
 enum err_code tui_ssm_in_flight(struct tui_ssm *s, const char *db, char **id, struct err *e);
 
 /*
@@ -135,8 +136,10 @@ void tui_ssm_outcome_format(const struct tui_ssm_outcome *o, char *out, size_t n
 enum err_code tui_ssm_follow(struct tui_ssm *s, const char *id, const struct tui_ssm_sink *sink,
 			     atomic_bool *cancel, struct tui_ssm_outcome *out, struct err *e);
 
-/* CancelCommand for id (ERR_READ_ONLY when read-only). Returns once SSM has
- * taken the request; the command ends shortly after (see tui_ssm_wait_final). */
+/* CancelCommand for id; ERR_READ_ONLY when the handle is read-only (the
+ * caller who knows the database also checks tui_ssm_read_only). Returns
+ * once SSM has taken the request; the command ends shortly after (see
+ * tui_ssm_wait_final). */
 enum err_code tui_ssm_cancel(struct tui_ssm *s, const char *id, struct err *e);
 
 struct tui_ssm_invocation {
@@ -157,13 +160,15 @@ struct tui_ssm_run {
 	long long seconds;      /* from the agent's times once final; -1 unknown */
 };
 /* The newest runs on the target (db NULL: every command; else that
- * database's), at most max, newest first; appends struct tui_ssm_run *. */
+ * database's, ERR_USAGE when it is not in tarmac.conf), at most max, newest
+ * first; appends struct tui_ssm_run *. Costs two more calls per finished
+ * run (its duration). */
 enum err_code tui_ssm_list(struct tui_ssm *s, const char *db, int max, struct vec *runs,
 			   struct err *e);
 void tui_ssm_run_free(void *p);
 
 struct tui_ssm_host {
-	char instance_id[32];   /* for tag targets, the instance found */
+	char instance_id[32];   /* the instance (a tag target's first; "" if none) */
 	char ping[32];          /* Online, ConnectionLost, Inactive */
 	char agent[32], platform[64];
 	bool managed;           /* false: SSM does not know it (ping etc. empty) */
@@ -181,8 +186,10 @@ enum err_code tui_ssm_host_status(struct tui_ssm *s, struct tui_ssm_host *out, s
  * the sink as TUI_STREAM_INFO: "fleet 2/3: products", "sent ID (COMMENT)",
  * "fleet 2/3: products: status Success, exit code 0, 4 s". *done = the
  * runs that succeeded, which are dbs[0..*done). ERR_OK only when all n did;
- * a run that ended otherwise is ERR_VALIDATE naming the database, its status
- * and the databases not sent; errors of send and follow as they are.
+ * a run that ended otherwise is ERR_VALIDATE; an error of send or follow
+ * (ERR_LOCKED, ERR_CANCELLED, ERR_HTTP, ...) keeps its code. Either way the
+ * message says where the fleet stopped, why, how to re-attach when it was
+ * cancelled, and which databases were not sent.
  */
 enum err_code tui_ssm_fleet(struct tui_ssm *s, const char *const *dbs, size_t n,
 			    const char *action, const struct tui_ssm_sink *sink,

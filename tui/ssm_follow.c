@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/time.h"
 #include "tui/ssm_internal.h"
 
 #define PLUGIN "aws:runShellScript"       /* AWS-RunShellScript's one step */
@@ -37,15 +37,8 @@ struct follow {
 	char *group, *inst, *stream[2];
 	struct tui_ssm_pos pos;
 	bool keep;                       /* positions are saved (until a write fails) */
-	double t0;
+	uint64_t t0;                     /* time_mono_ns() at the start */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void emit(const struct tui_ssm_sink *sink, enum tui_stream st, const char *text,
 		 size_t len)
@@ -231,13 +224,14 @@ static void follow_end(struct follow *f, const struct aws_ssm_invocation *inv,
 	snprintf(out->status, sizeof out->status, "%s", inv->status ? inv->status : "");
 	out->exit_code = inv->response_code;
 	long long d = tui_ssm_duration_s(inv->start, inv->end);
-	out->seconds = d >= 0 ? (double)d : now_s() - f->t0;
+	out->seconds = d >= 0 ? (double)d : (double)(time_mono_ns() - f->t0) / 1e9;
 }
 
 enum err_code tui_ssm_follow(struct tui_ssm *s, const char *id, const struct tui_ssm_sink *sink,
 			     atomic_bool *cancel, struct tui_ssm_outcome *out, struct err *e)
 {
-	struct follow f = { .s = s, .id = id, .sink = sink, .cancel = cancel, .t0 = now_s() };
+	struct follow f = { .s = s, .id = id, .sink = sink, .cancel = cancel,
+			  .t0 = time_mono_ns() };
 	struct aws_ssm_invocation inv = { .response_code = -1 };
 	memset(out, 0, sizeof *out);
 	out->exit_code = -1;

@@ -76,6 +76,14 @@ char *tui_ssm_state_dir(void);
  * 0600, creating DIR and its missing parents 0700. ERR_IO says what failed. */
 enum err_code tui_ssm_state_save(const char *dir, const char *id, const struct tui_ssm_pos *p,
 				 struct err *e);
+/* The file's text for id and p, appended to out. */
+void tui_ssm_state_format(struct buf *out, const char *id, const struct tui_ssm_pos *p);
+/* Parses text[0..len) (a file called name, for messages) as the position of
+ * id: ERR_PARSE, p left empty, for anything tui_ssm_state_format cannot
+ * have written for id (other lines, another id, a token with spaces or
+ * control bytes, NUL bytes, more than 8 KiB). */
+enum err_code tui_ssm_state_parse(const char *name, const char *text, size_t len,
+				  const char *id, struct tui_ssm_pos *p, struct err *e);
 /* Reads DIR/ID into p: *found false (ERR_OK) when there is none; ERR_PARSE
  * for a file that is not one of ours, names another id, or is older than
  * TUI_SSM_STATE_MAX_AGE_S (p is then empty). */

@@ -101,18 +101,11 @@ static enum err_code write_fd(int fd, const struct buf *b, const char *path, str
 	return ERR_OK;
 }
 
-static void state_format(struct buf *b, const char *id, const struct tui_ssm_pos *p)
-{
-	buf_addf(b, STATE_HEADER "\nid %s\nlines %llu\n", id, p->lines);
-	for (int i = 0; i < 2; i++)
-		buf_addf(b, "%s %s\n", stream_names[i], p->token[i] ? p->token[i] : "-");
-}
-
 enum err_code tui_ssm_state_save(const char *dir, const char *id, const struct tui_ssm_pos *p,
 				 struct err *e)
 {
 	struct buf text = BUF_INIT, tmp = BUF_INIT, path = BUF_INIT;
-	state_format(&text, id, p);
+	tui_ssm_state_format(&text, id, p);
 	buf_addf(&path, "%s/%s", dir, id);
 	buf_addf(&tmp, "%s.XXXXXX", path.ptr);
 	enum err_code c = make_dirs(dir, e);
@@ -168,7 +161,7 @@ static bool lines_get(const char *v, unsigned long long *out)
 	return !errno && !*end;
 }
 
-static bool state_parse(char *text, const char *id, struct tui_ssm_pos *p)
+static bool state_fields(char *text, const char *id, struct tui_ssm_pos *p)
 {
 	char *at = text;
 	const char *v;
@@ -185,6 +178,32 @@ static bool state_parse(char *text, const char *id, struct tui_ssm_pos *p)
 	return *at == '\0';
 }
 
+enum err_code tui_ssm_state_parse(const char *name, const char *text, size_t len,
+				  const char *id, struct tui_ssm_pos *p, struct err *e)
+{
+	enum err_code c = ERR_OK;
+	memset(p, 0, sizeof *p);
+	if (len > STATE_FILE_MAX)
+		return err_set(e, ERR_PARSE, "%s is larger than a saved position can be", name);
+	if (memchr(text, '\0', len))
+		return err_set(e, ERR_PARSE, "%s holds NUL bytes", name);
+	char *copy = xstrndup(text, len);
+	if (!state_fields(copy, id, p)) {
+		tui_ssm_pos_release(p);
+		c = err_set(e, ERR_PARSE, "%s is not a saved position for %s", name, id);
+	}
+	free(copy);
+	return c;
+}
+
+void tui_ssm_state_format(struct buf *out, const char *id, const struct tui_ssm_pos *p)
+{
+	buf_addf(out, STATE_HEADER "\nid %s\nlines %llu\n", id, p->lines);
+	for (int i = 0; i < 2; i++)
+		buf_addf(out, "%s %s\n", stream_names[i], p->token[i] ? p->token[i] : "-");
+}
+
+/* The file's first STATE_FILE_MAX + 1 bytes: enough to tell it is too long. */
 static enum err_code state_read(const char *path, struct buf *text, struct err *e)
 {
 	FILE *f = fopen(path, "rb");
@@ -194,12 +213,7 @@ static enum err_code state_read(const char *path, struct buf *text, struct err *
 	size_t n = fread(text->ptr, 1, STATE_FILE_MAX + 1, f);
 	enum err_code c = ferror(f) ? err_set(e, ERR_IO, "cannot read %s", path) : ERR_OK;
 	fclose(f);
-	if (!c && n > STATE_FILE_MAX)
-		c = err_set(e, ERR_PARSE, "%s is larger than a saved position can be", path);
-	if (!c)
-		buf_setlen(text, n);
-	if (!c && memchr(text->ptr, '\0', n))
-		c = err_set(e, ERR_PARSE, "%s holds NUL bytes", path);
+	buf_setlen(text, n);
 	return c;
 }
 
@@ -224,10 +238,8 @@ enum err_code tui_ssm_state_load(const char *dir, const char *id, struct tui_ssm
 			    "positions after 24", path.ptr, age / 3600);
 	if (!c)
 		c = state_read(path.ptr, &text, e);
-	if (!c && !state_parse(text.ptr, id, p))
-		c = err_set(e, ERR_PARSE, "%s is not a saved position for %s", path.ptr, id);
-	if (c)
-		tui_ssm_pos_release(p);
+	if (!c)
+		c = tui_ssm_state_parse(path.ptr, text.ptr, text.len, id, p, e);
 out:
 	buf_release(&path);
 	buf_release(&text);

@@ -164,10 +164,13 @@ enum err_code tui_ssm_render(struct tui_ssm *s, const char *db, const char *acti
 			    s->conf.path ? s->conf.path : "tarmac.conf");
 	if (c)
 		return c;
+	size_t start = out->len;
 	tpl_vals_from_locations(&v, &d->eng);
 	c = tpl_vals_check(&v, e);
 	if (!c)
 		c = tpl_render(tpl, &v, out, e);
+	if (c) /* no half-rendered command left for anyone to send */
+		buf_setlen(out, start);
 	tpl_vals_release(&v);
 	return c;
 }

@@ -1983,6 +1983,17 @@ class ApiHandler(Handler):
                         return self.admin_json(404, {"error": "no such session key"})
                     rec["expires"] = time.time() - 1
                 return self.admin_json(200, {"ok": True})
+            if path == "/__admin/ping" and m == "POST":
+                # the SSM agent's PingStatus of a managed instance
+                status = data.get("status", "Online")
+                if status not in ("Online", "ConnectionLost", "Inactive"):
+                    raise ValueError(f"unknown PingStatus {status!r}")
+                with st.lock:
+                    inst = st.instances.get(data.get("instance", st.args.instance))
+                    if inst is None:
+                        return self.admin_json(404, {"error": "no such instance"})
+                    inst["PingStatus"] = status
+                return self.admin_json(200, {"ok": True})
             if path == "/__admin/state" and m == "GET":
                 return self.admin_json(200, self.admin_state())
         except (KeyError, ValueError, TypeError) as e:

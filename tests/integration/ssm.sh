@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# tarmac ssm run|list|cancel through the AWS emulator (tests/aws/), which
-# runs each SSM command locally with /bin/sh and streams its lines into
+# tarmac ssm run|list|cancel|host through the AWS emulator (tests/aws/),
+# which runs each SSM command locally with /bin/sh and streams its lines into
 # CloudWatch Logs while it runs: live output with --follow, stderr marked,
-# exit codes, one run per database, --attach, cancel, list, and template
-# values with shell metacharacters refused before anything is sent.
+# exit codes, one run per database, --attach, cancel, list and its operator,
+# template values with shell metacharacters refused before anything is sent,
+# a follower killed mid-run and re-attached without repeating a line, a
+# fleet run that stops at its first failure, and the host's agent status.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/assert.sh
@@ -11,7 +13,11 @@ cd "$(dirname "$0")/../.."
 : "${TARMAC_EMULATOR_INSTANCE_ID:?the emulator names its instance}"
 WORK=$(mktemp -d /tmp/tarmac-ssm.XXXXXX)
 BG=()
-trap 'for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+ping() { curl -sf -X POST "$TARMAC_EMULATOR_ADMIN/ping" -d "{\"status\": \"$1\"}" >/dev/null; }
+trap 'for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done; ping Online; rm -rf "$WORK"' EXIT
+# follow positions go here, not into the home directory; runs are sent as
+export XDG_STATE_HOME="$WORK/state" USER=ssm-test
+STATE="$XDG_STATE_HOME/tarmac/ssm"
 
 run() { OUT=$("$TARMAC" -c "$WORK/tarmac.conf" "$@" 2>&1); RC=$?; }
 reset() { curl -sf -X POST "$TARMAC_EMULATOR_ADMIN/reset" >/dev/null; }
@@ -46,6 +52,10 @@ locations = s3:tm-bad
 [database "slow"]
 url = postgresql://flyway@127.0.0.1/slow
 locations = s3:tm-slow
+
+[database "products"]
+url = postgresql://flyway@127.0.0.1/products
+locations = s3:tm-products/v2
 
 [database "evil"]
 url = postgresql://flyway@127.0.0.1/evil
@@ -137,4 +147,88 @@ ok "the failed one" grep -qE "^[0-9a-f-]+ +bad +Failed .* [0-9]+ s$" <<<"$OUT"
 ok "the successful one, with its duration" grep -qE "^[0-9a-f-]+ +users +Success .* [0-9]+ s$" <<<"$OUT"
 run ssm list -d bad
 ok "-d keeps that database's runs only" bash -c "! grep -qE ' (users|slow) ' <<<'$OUT'"
+ok "the OPERATOR column shows who sent each run" grep -qE "^[0-9a-f-]+ +bad +Failed +ssm-test " <<<"$OUT"
+USER='dba alice;$(id)' run ssm run -d users --follow
+ID=$(grep -oE '^sent [0-9a-f-]+' <<<"$OUT" | cut -c6-)
+contains "$OUT" "by=dba_alice___id_)" "an operator name is cut down to safe characters in the Comment"
+run ssm list -d users
+ok "and shown that way in the list" grep -qE "^$ID +users +Success +dba_alice___id_ " <<<"$OUT"
+
+# a follower killed mid-run (SIGTERM) stops between pages with its position
+# saved; --attach goes on from the next line, so no line shows twice
+"$TARMAC" -c "$WORK/tarmac.conf" ssm run -d slow --follow >"$WORK/kill.out" 2>&1 &
+KPID=$!; BG+=("$KPID")
+ms=$(wait_for "$WORK/kill.out" "slow line 3" 8)
+ok "the follower shows lines before it is killed ($ms ms)" test "$ms" != timeout
+kill -TERM "$KPID"; wait "$KPID"; RC=$?
+KID=$(grep -oE '^sent [0-9a-f-]+' "$WORK/kill.out" | cut -c6-)
+eq "$RC" 143 "a follower stopped by SIGTERM exits 143"
+contains "$(cat "$WORK/kill.out")" "re-attach with: tarmac ssm run -d slow --attach $KID" "saying how to re-attach"
+ok "it left the command running" bash -c "! grep -q '^status' '$WORK/kill.out'"
+ok "its position is kept in a 0600 file" test "$(stat -c %a "$STATE/$KID" 2>&1)" = 600
+ok "in a 0700 directory" test "$(stat -c %a "$STATE" 2>&1)" = 700
+run ssm run -d slow --attach "$KID"
+eq "$RC" 0 "the re-attached follower follows the run to its end"
+contains "$OUT" "resuming $KID after " "saying it resumes"
+last=$(grep -oE '^slow line [0-9]+' "$WORK/kill.out" | tail -1 | cut -d' ' -f3)
+first=$(grep -oE '^slow line [0-9]+' <<<"$OUT" | head -1 | cut -d' ' -f3)
+eq "$first" "$((last + 1))" "starting with the line after the last one shown (line $last)"
+both=$( { grep -E '^(slow line|stderr\|)' "$WORK/kill.out"; grep -E '^(slow line|stderr\|)' <<<"$OUT"; } )
+eq "$(sort <<<"$both" | uniq -d)" "" "no line appears in both outputs"
+eq "$(grep -c '^slow line' <<<"$both")" 8 "and every line appears in one of them"
+ok "the position is removed once the command is final" test ! -e "$STATE/$KID"
+run ssm run -d slow --attach "$KID"
+contains "$OUT" "no saved position for $KID; showing its output from the start" "a later attach starts over, and says so"
+ok "from line 1" grep -q "^slow line 1 " <<<"$OUT"
+printf 'tarmac ssm follow 1\nid %s\nlines x\n' "$KID" >"$STATE/$KID"
+run ssm run -d slow --attach "$KID"
+eq "$RC" 0 "a corrupt position file is not fatal"
+contains "$OUT" "is not a saved position for $KID; showing $KID's output from the start" "it is named, and the output starts over"
+
+# a fleet run: every database's command is checked before the first is sent;
+# then one at a time, stopping at the first that does not succeed
+reset
+run ssm run -d users,evil,products --follow
+eq "$RC" 2 "a fleet with a bucket 'x;rm -rf /' among its databases is refused"
+contains "$OUT" 'refusing bucket "x;rm -rf ' "naming the bucket"
+eq "$(sends)" 0 "before any SendCommand, for users too"
+run ssm run -d users,products
+eq "$RC" 2 "a fleet needs --follow"
+reset
+products_sent() { curl -sf "$TARMAC_EMULATOR_ADMIN/state" | grep -o 'tarmac db=products ' | wc -l; }
+before=$(products_sent)
+run ssm run -d users,bad,products --follow
+eq "$RC" 1 "a fleet that meets a failing run exits 1"
+contains "$OUT" "fleet 1/3: users"$'\n'"sent " "users goes first"
+contains "$OUT" "fleet 1/3: users: status Success, exit code 0, " "and succeeds"
+a=$(grep -n '^users line 3 ' <<<"$OUT" | head -1 | cut -d: -f1)
+b=$(grep -n '^fleet 2/3: bad$' <<<"$OUT" | cut -d: -f1)
+ok "its lines come before bad starts" test "${a:-99}" -lt "${b:-0}"
+contains "$OUT" "fleet 2/3: bad: status Failed, exit code 3, " "bad fails"
+ok "products is not started" bash -c "! grep -q 'fleet 3/3' <<<'$OUT'"
+eq "$(sends)" 2 "two SendCommands"
+eq "$(products_sent)" "$before" "none of them for products"
+contains "$OUT" "fleet: 1 of 3 succeeded (users)" "a summary"
+contains "$OUT" "fleet stopped at bad (2 of 3): status Failed, exit code 3, " "the error names where it stopped"
+contains "$OUT" "; not sent: products" "and what was not sent"
+
+# ssm host: the target's SSM agent
+run ssm host
+eq "$RC" 0 "ssm host"
+contains "$OUT" "target:   $TARMAC_EMULATOR_INSTANCE_ID" "shows the target"
+contains "$OUT" "ping:     Online" "its ping status"
+contains "$OUT" "agent:    3.3.987.0" "and the agent's version"
+ping ConnectionLost
+run ssm host
+eq "$RC" 1 "an instance whose agent lost its connection exits 1"
+contains "$OUT" "tarmac: $TARMAC_EMULATOR_INSTANCE_ID is ConnectionLost: " "saying so"
+ping Online
+sed "s/^target = .*/target = i-0000000000000000f/" "$WORK/tarmac.conf" >"$WORK/unknown.conf"
+OUT=$("$TARMAC" -c "$WORK/unknown.conf" ssm host 2>&1); RC=$?
+eq "$RC" 1 "an instance SSM does not know exits 1"
+contains "$OUT" "i-0000000000000000f is not managed by SSM: check the agent and the instance profile" "with what to check"
+sed "s/^target = .*/target = tag:Role=flyway-host/" "$WORK/tarmac.conf" >"$WORK/tag.conf"
+OUT=$("$TARMAC" -c "$WORK/tag.conf" ssm host 2>&1); RC=$?
+eq "$RC" 0 "a tag target"
+contains "$OUT" "instance: $TARMAC_EMULATOR_INSTANCE_ID" "shows the instance the tag found"
 done_testing
