@@ -263,8 +263,12 @@ def first_screen(con, res, a):
     console write a trace event about that often, so the last event before
     the loaded frame is close to the moment the last result came in."""
     def loaded_frame():
+        # the console paints once before it starts loading: the screen is
+        # full at the first complete frame with nothing loading after that
+        seen_loading = False
         for e in con.trace.events:
-            if e[0] == "frame" and e[3] == 0 and con.complete(e):
+            seen_loading |= e[3] > 0
+            if seen_loading and e[0] == "frame" and e[3] == 0 and con.complete(e):
                 return e
         return None
     end = time.time() + a.load_timeout
@@ -279,6 +283,7 @@ def first_screen(con, res, a):
         raise SystemExit("console_pty: the console never showed every database loaded "
                          "within %ds (trace: %d events)" % (a.load_timeout, len(ev)))
     i = ev.index(f)
+    i0 = next(k for k, e in enumerate(ev) if e[3] > 0)
     # the last event that still saw a database loading (a key read after
     # the drain that took the last result already says loading=0)
     prev = next(e for e in reversed(ev[:i]) if e[3] > 0)
@@ -296,7 +301,7 @@ def first_screen(con, res, a):
                probes=con.keys, probe_ms=a.probe_ms,
                probe_gap_us=after[0] - prev[1] if after and after[0] < f[1] else None,
                frames_while_loading=sum(1 for e in ev[:i] if e[0] == "frame"),
-               first_loaded_frame_cut=f is not next(e for e in ev if e[0] == "frame" and e[3] == 0))
+               first_loaded_frame_cut=f is not next(e for e in ev[i0:] if e[0] == "frame" and e[3] == 0))
     con.pump(time.time() + 0.3)
     res["screen_ok"] = con.shown(b"v%d" % a.rows_expected)
 

@@ -121,7 +121,9 @@ static struct con_load *load_diff(const struct load_arg *a, struct err *e)
 
 static enum err_code load_job(struct tui_job *job, void *p, struct err *e)
 {
-	tui_job_post_result_take(job, load_diff(p, e), con_load_free);
+	struct con_load *l = load_diff(p, e);
+	l->from_load_job = true;
+	tui_job_post_result_take(job, l, con_load_free);
 	return ERR_OK; /* a failed load is data for the pane, not a job error */
 }
 
@@ -352,19 +354,29 @@ static struct load_arg *arg_for(struct con *c, size_t i, enum con_run kind)
 	return a;
 }
 
+/* Starts fn on a worker for database i; the job's id, or 0 (flashed). */
+static int start_job(struct con *c, size_t i, tui_job_fn *fn, enum con_run kind)
+{
+	struct con_db *d = c->dbs.items[i];
+	struct tui_job_spec spec = { d->conf->name, fn, arg_for(c, i, kind), load_arg_free };
+	struct err e = ERR_INIT;
+	int id = 0;
+	if (tui_jobs_start(c->jobs, &spec, &id, &e)) {
+		con_flash(c, true, " cannot start work on %.60s: %.180s", d->conf->name, e.msg);
+		return 0;
+	}
+	return id;
+}
+
 void con_run_start(struct con *c, size_t i, enum con_run kind)
 {
 	struct con_db *d = c->dbs.items[i];
-	struct tui_job_spec spec = { d->conf->name, run_job, arg_for(c, i, kind), load_arg_free };
-	struct err e = ERR_INIT;
-	int id = 0;
 	bool changes = kind != CON_RUN_PLAN && kind != CON_RUN_VALIDATE;
 	if (changes)
 		con_log(c, TUI_STREAM_INFO, "%s %s started%s", run_names[kind], d->conf->name,
 			kind == CON_RUN_REHEARSE ? " (everything is rolled back)" : "");
-	if (tui_jobs_start(c->jobs, &spec, &id, &e)) {
-		con_flash(c, true, " cannot start: %.200s", e.msg);
-	} else if (changes) {
+	int id = start_job(c, i, run_job, kind);
+	if (id && changes) {
 		c->run_job = id;
 		c->run_is_ssm = false;
 		d->loading = true;
@@ -448,25 +460,39 @@ static enum err_code preview_job(struct tui_job *job, void *p, struct err *e)
 
 void con_preview_start(struct con *c, size_t i, enum con_run kind)
 {
-	struct con_db *d = c->dbs.items[i];
-	struct tui_job_spec spec = { d->conf->name, preview_job, arg_for(c, i, kind), load_arg_free };
-	struct err e = ERR_INIT;
-	int id = 0;
-	if (tui_jobs_start(c->jobs, &spec, &id, &e))
-		con_flash(c, true, " cannot start: %.200s", e.msg);
-	else
+	if (start_job(c, i, preview_job, kind))
 		con_flash(c, false, " working out what %s would change...", kind == CON_RUN_REPAIR ? "repair" : "baseline");
 }
 
 void con_load_start(struct con *c, size_t i)
 {
 	struct con_db *d = c->dbs.items[i];
-	struct tui_job_spec spec = { d->conf->name, load_job, arg_for(c, i, CON_RUN_VALIDATE), load_arg_free };
-	struct err e = ERR_INIT;
-	int id;
-	if (tui_jobs_start(c->jobs, &spec, &id, &e)) {
-		con_flash(c, true, " cannot load %.60s: %.180s", d->conf->name, e.msg);
+	if (d->queued)
+		return;
+	if (c->loads_running >= CON_LOADS_MAX) {
+		d->queued = d->loading = true;
+		return;
+	}
+	if (!start_job(c, i, load_job, CON_RUN_VALIDATE)) {
+		d->loading = false;
 		return;
 	}
 	d->loading = true;
+	c->loads_running++;
+}
+
+void con_load_next(struct con *c)
+{
+	if (c->loads_running)
+		c->loads_running--;
+	/* the selected database first: it is the one on the screen */
+	struct con_db *sel = con_selected(c);
+	size_t pick = sel && sel->queued ? c->db_cur : c->dbs.len;
+	for (size_t i = 0; pick == c->dbs.len && i < c->dbs.len; i++)
+		if (((struct con_db *)c->dbs.items[i])->queued)
+			pick = i;
+	if (pick < c->dbs.len) {
+		((struct con_db *)c->dbs.items[pick])->queued = false;
+		con_load_start(c, pick);
+	}
 }

@@ -81,9 +81,11 @@ static void trace_event(struct con *c, const char *what);
 static void take_load(struct con *c, struct con_load *l)
 {
 	struct con_db *d = c->dbs.items[l->index];
+	if (l->from_load_job)
+		con_load_next(c);
 	con_load_free(d->load);
 	d->load = l;
-	d->loading = false;
+	d->loading = d->queued;
 	if (l->index == c->db_cur)
 		con_filter_apply(c);
 	if (l->error)
@@ -387,6 +389,8 @@ int tui_console_run(struct cli_opts *o)
 	nodelay(stdscr, TRUE);
 	curs_set(0);
 	setup_colours(&c);
+	con_draw(&c); /* the frame first: loads take the CPU for a while */
+	trace_event(&c, "frame");
 	for (size_t i = 0; i < c.dbs.len; i++)
 		con_load_start(&c, i);
 	con_fetch_facts(&c);

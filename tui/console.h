@@ -56,12 +56,14 @@ struct con_load {
 	size_t pending, failed, mismatched;
 	struct vec rows;             /* struct con_row* */
 	char *error;                 /* NULL when loaded */
+	bool from_load_job;          /* a con_load_start job (not a run's reload) */
 };
 
 struct con_db {
 	const struct tui_db_conf *conf;
 	struct con_load *load;       /* NULL until the first load arrives */
 	bool loading, marked;        /* marked: space, for fleet sends */
+	bool queued;                 /* waiting for a free loader */
 };
 
 /* One line of a text view. */
@@ -170,6 +172,7 @@ struct con {
 	struct con_out out;
 	struct con_facts *facts;     /* NULL until the facts job answers */
 	struct vec orphans;          /* char* */
+	size_t loads_running;        /* load jobs started and not yet answered */
 	int run_job;                 /* the running migrate/rehearse/repair/baseline/ssm job, or 0 */
 	bool run_is_ssm;
 	char *ssm_id;                /* the SSM command being followed, or NULL */
@@ -192,8 +195,13 @@ const struct con_row *con_selected_row(struct con *c);
 /* Re-reads the theme called name (the output pane tells what went wrong). */
 void con_theme_apply(struct con *c, const char *name);
 
-/* con_data.c: a load job for database i. */
+/* con_data.c: a load job for database i; at most CON_LOADS_MAX run at
+ * once (fifty databases must not starve the UI thread of its first frame
+ * on a small host), the rest wait in turn (con_load_next). */
+#define CON_LOADS_MAX 6
 void con_load_start(struct con *c, size_t i);
+/* A load answered: starts the next waiting one. */
+void con_load_next(struct con *c);
 void con_load_free(void *p);
 /* Starts work on database i on a worker: migrate, rehearse, repair or
  * baseline (progress to the output pane, the diff reloaded at the end,
