@@ -294,7 +294,7 @@ def first_screen(con, res, a):
     # sent after prev was read, unless the console was slow to wake.
     after = [t for t in con.sent_times if t > prev[1]]
     first = next(e for e in ev if e[0] == "frame")
-    one = next(e for e in ev[:i + 1] if e[0] == "frame" and e[3] <= 1)
+    one = next(e for e in ev[i0:i + 1] if e[0] == "frame" and e[3] <= 1)
     res.update(spawned_us=con.spawned, start_us=start[1], first_frame_us=first[1],
                all_but_one_us=one[1], loaded_frame_us=f[1], before_us=prev[1],
                before_kind=prev[0], last_load_us=loads[-1][1] if loads else None,
@@ -424,7 +424,7 @@ def cmd_report(a):
     stream_paint = [x for r in runs for x in r.get("stream_paint", [])]
     streamed = all(r.get("stream_status") == "ok" for r in runs)
     rows = [
-        ("start -> first frame (databases loading)", ms("first_frame_us", "start_us"), "", ""),
+        ("start -> first frame", ms("first_frame_us", "start_us"), "", ""),
         ("start -> all databases but one loaded", ms("all_but_one_us", "start_us"), "", ""),
         ("start -> every database loaded, screen full", ms("loaded_frame_us", "start_us"), "", ""),
         ("first full screen after the last load" + ("" if explicit else " (*)"),

@@ -9,6 +9,7 @@
  * goes through the handle's own context, which is bound to a caller's
  * cancel flag only for the duration of the call that was given one.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,10 @@ enum err_code tui_ssm_open(const char *config_path, bool read_only, struct tui_s
 	s->document = conf_or(s->conf.ssm_document, "AWS-RunShellScript");
 	s->log_group = conf_or(s->conf.ssm_log_group, NULL);
 	s->state_dir = tui_ssm_state_dir();
-	tui_ssm_operator_clean(getenv("USER"), s->operator_name);
+	/* $USER, else the account's name (a tmux or SSM session may not set it) */
+	const char *user = getenv("USER");
+	struct passwd *pw = user && *user ? NULL : getpwuid(getuid());
+	tui_ssm_operator_clean(pw ? pw->pw_name : user, s->operator_name);
 	*out = s;
 	return ERR_OK;
 }

@@ -52,8 +52,9 @@ void tui_ssm_free(struct tui_ssm *s);
 
 /* [ssm] target as written: "i-0123..." or "tag:Role=flyway-host". Borrowed. */
 const char *tui_ssm_target(const struct tui_ssm *s);
-/* Who runs are sent as: $USER (or "unknown"), every character outside
- * A-Z a-z 0-9 . _ @ - turned into '_', at most 32 of them. Borrowed. */
+/* Who runs are sent as: $USER, else the account's name, else "unknown";
+ * every character outside A-Z a-z 0-9 . _ @ - turned into '_', at most 32
+ * of them. Borrowed. */
 const char *tui_ssm_operator(const struct tui_ssm *s);
 /* True when sending or cancelling for db (NULL: any database) is refused. */
 bool tui_ssm_read_only(const struct tui_ssm *s, const char *db);
