@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,9 +273,13 @@ static void test_operator(void **state)
 	assert_string_equal(out, "dba_alice___id_");
 	tui_ssm_operator_clean("0123456789012345678901234567890123456789", out);
 	assert_string_equal(out, "01234567890123456789012345678901");
+	/* no $USER (a tmux or SSM session may not set it): the account's name */
 	unsetenv("USER");
+	struct passwd *pw = getpwuid(getuid());
+	char account[TUI_SSM_OPERATOR_MAX + 1];
+	tui_ssm_operator_clean(pw ? pw->pw_name : NULL, account);
 	struct tui_ssm *s = open_conf(conf_path, false);
-	assert_string_equal(tui_ssm_operator(s), "unknown");
+	assert_string_equal(tui_ssm_operator(s), account);
 	tui_ssm_free(s);
 	setenv("USER", "ops bob", 1);
 	s = open_conf(conf_path, false);
