@@ -336,7 +336,8 @@ static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
 		bool cancelled = c && (c == ERR_CANCELLED || tui_job_cancelled(job));
 		audit(job, a, cancelled ? "cancelled" : c ? "failed" : "succeeded", c ? e->msg : NULL);
 		struct err e2 = ERR_INIT;
-		tui_job_post_result_take(job, load_diff(a, &e2), con_load_free);
+		if (!tui_job_cancelled(job)) /* cancelled: maybe quitting, the diff can wait for r */
+			tui_job_post_result_take(job, load_diff(a, &e2), con_load_free);
 	}
 	return c;
 }
@@ -379,6 +380,7 @@ void con_run_start(struct con *c, size_t i, enum con_run kind)
 	if (id && changes) {
 		c->run_job = id;
 		c->run_is_ssm = false;
+		c->run_db = i;
 		d->loading = true;
 	}
 }

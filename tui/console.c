@@ -133,6 +133,12 @@ static void run_done(struct con *c)
 	/* the host's command changed the databases: show their new state */
 	for (size_t i = 0; ssm && i < c->dbs.len; i++)
 		con_load_start(c, i);
+	/* a cancelled run posts no diff (its job's messages came before DONE) */
+	struct con_db *d = !ssm && c->run_db < c->dbs.len ? c->dbs.items[c->run_db] : NULL;
+	if (d && d->loading && !d->queued) {
+		d->loading = false;
+		con_load_start(c, c->run_db);
+	}
 }
 
 static void on_msg(struct tui_msg *m, void *p)

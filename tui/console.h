@@ -175,6 +175,7 @@ struct con {
 	size_t loads_running;        /* load jobs started and not yet answered */
 	int run_job;                 /* the running migrate/rehearse/repair/baseline/ssm job, or 0 */
 	bool run_is_ssm;
+	size_t run_db;               /* the database a migrate/rehearse/repair/baseline run is on */
 	char *ssm_id;                /* the SSM command being followed, or NULL */
 	struct con_preview *ssm_pending; /* what the open S dialog would send */
 	bool quit_armed;             /* q pressed once while a run was going */

@@ -90,6 +90,17 @@ ok ":theme with an unknown name says so" wait_for "nonesuch"
 T send-keys -t con : theme ' light' Enter
 ok ":theme NAME switches the theme" wait_for "theme light"
 
+# K in the middle of a migration: cancelled, rolled back, the diff reloaded
+T send-keys -t con M; wait_for "1 pending migration on slow" >/dev/null
+T send-keys -t con Tab Enter
+wait_for "migration 1 of 1" >/dev/null
+T send-keys -t con K
+ok "K cancels the running statement" wait_for "canceling statement due to user request"
+ok "the migration is rolled back: still pending after the reload" wait_for_re '> slow +v- 1 pend'
+ok "the audit log has the cancelled run" grep -q '"database":"slow","event":"cancelled"' "$WORK/audit.log"
+eq "$(q pg tui_slow "SELECT count(*) FROM pg_tables WHERE tablename = 'slow_t'")" 0 "nothing of it is left"
+: >"$WORK/audit.log"
+
 # the SSH session drops in the middle of a migration
 T send-keys -t con M; wait_for "1 pending migration on slow" >/dev/null
 T send-keys -t con Tab Enter
