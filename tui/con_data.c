@@ -144,8 +144,8 @@ static void on_engine_event(const struct eng_event *ev, void *p)
 				     ev->mig_total, what);
 		break;
 	case ENG_EV_STATEMENT:
-		tui_job_post_outputf(r->job, TUI_STREAM_INFO, "  %s: statement %zu of %zu", what,
-				     ev->stmt_index, ev->stmt_total);
+		tui_job_post_outputf(r->job, TUI_STREAM_INFO, "  %s: statement %zu of %zu, %lld ms", what,
+				     ev->stmt_index, ev->stmt_total, (long long)ev->elapsed_ms);
 		break;
 	case ENG_EV_REHEARSE_STATEMENT:
 		tui_job_post_outputf(r->job, ev->failed ? TUI_STREAM_STDERR : TUI_STREAM_INFO,
