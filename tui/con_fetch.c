@@ -58,6 +58,8 @@ static enum err_code read_script(struct cli_env *env, const char *script, struct
 		c = hit->source->ops->open(hit->source, hit->file, &st, e);
 	if (!c)
 		c = eng_stream_slurp(st, out, SQL_VIEW_CAP, e);
+	if (st)
+		st->close(st);
 	eng_resolved_set_release(&files);
 	return c;
 }

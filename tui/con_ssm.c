@@ -350,9 +350,9 @@ static void open_run(struct con *c, const struct con_line *l)
 	}
 	struct ssm_arg *a = arg_new(c);
 	a->attach = xstrdup(l->key);
-	while (c->views.len)
+	while (c->views.len) /* frees l too */
 		con_view_pop(c);
-	con_log(c, TUI_STREAM_INFO, "ssm: the output of %s", l->key);
+	con_log(c, TUI_STREAM_INFO, "ssm: the output of %s", a->attach);
 	run_with(c, a);
 }
 
