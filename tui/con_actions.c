@@ -242,6 +242,16 @@ static void act_mark(struct con *c)
 	}
 }
 
+static void act_out_hide(struct con *c)
+{
+	c->out.hidden = !c->out.hidden;
+	if (c->out.hidden && c->focus == CON_PANE_OUT)
+		c->focus = CON_PANE_MIGS;
+}
+
+static void act_out_grow(struct con *c) { c->out.hidden = false; c->out.grow += 2; }
+static void act_out_shrink(struct con *c) { c->out.grow -= 2; }
+
 static void act_filter(struct con *c) { con_prompt_open(c, CON_PROMPT_FILTER); }
 static void act_command(struct con *c) { con_prompt_open(c, CON_PROMPT_COMMAND); }
 static void act_next(struct con *c) { con_filter_next(c, false); }
@@ -287,6 +297,9 @@ static const struct con_action actions[] = {
 	{ 'P', true, "repair", "repair", "repair the schema history (the dialog shows every row it touches)", act_repair },
 	{ 'S', true, "ssm", "ssm", "send the Flyway host's SSM command (marked databases: one after another)", act_ssm },
 	{ 'K', false, "cancel", NULL, "cancel the running job or SSM command", act_cancel },
+	{ 'o', false, "output", NULL, "hide or show the output pane", act_out_hide },
+	{ '+', false, "taller", NULL, "make the output pane taller", act_out_grow },
+	{ '-', false, "shorter", NULL, "make the output pane shorter", act_out_shrink },
 	{ 'q', false, "quit", "quit", "quit (asks while a run goes on; also F10)", act_quit },
 	{ KEY_F(1), false, "help", NULL, NULL, act_help },
 	{ KEY_F(5), false, "refresh", NULL, NULL, act_reload },

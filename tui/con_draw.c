@@ -366,6 +366,16 @@ static void draw_footer(const struct con *c, int y, int w)
 	con_pen(c, r, false);
 }
 
+/* The output pane's rows: a quarter of the body by default, then what
+ * + and - made it (at least 3, leaving the panes above 6); 0 when hidden. */
+static int out_height(struct con *c, int body)
+{
+	if (c->out.hidden)
+		return 0;
+	int h = body / 4 + c->out.grow, most = body - 6;
+	return h < 3 ? 3 : h > most ? most : h;
+}
+
 void con_draw(struct con *c)
 {
 	int h, w;
@@ -379,7 +389,7 @@ void con_draw(struct con *c)
 	}
 	draw_header(c, w);
 	draw_crumbs(c, w);
-	int body = h - 3, out_h = body / 4 < 4 ? 4 : body / 4, top = body - out_h;
+	int body = h - 3, out_h = out_height(c, body), top = body - out_h;
 	struct con_view *v = con_view_top(c);
 	if (v) {
 		con_view_draw(c, v, 2, top, w);
@@ -392,7 +402,8 @@ void con_draw(struct con *c)
 		draw_dbs(c, 2, 0, dbs_h, w);
 		draw_migs(c, 2 + dbs_h, 0, top - dbs_h, w);
 	}
-	con_out_draw(c, 2 + top, out_h, w);
+	if (out_h)
+		con_out_draw(c, 2 + top, out_h, w);
 	draw_footer(c, h - 1, w);
 	refresh();
 }

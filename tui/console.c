@@ -238,8 +238,11 @@ static bool nav_key(struct con *c, int k)
 	case KEY_PPAGE: move_cursor(c, -10); return true;
 	case 'g': case KEY_HOME: move_cursor(c, -1000000); return true;
 	case 'G': case KEY_END: move_cursor(c, 1000000); return true;
-	case '\t': c->focus = (enum con_pane)((c->focus + 1) % 3); return true;
-	case KEY_BTAB: c->focus = (enum con_pane)((c->focus + 2) % 3); return true;
+	case '\t': case KEY_BTAB:
+		c->focus = (enum con_pane)((c->focus + (k == '\t' ? 1 : 2)) % 3);
+		if (c->focus == CON_PANE_OUT && c->out.hidden) /* a hidden pane takes no focus */
+			c->focus = k == '\t' ? CON_PANE_DBS : CON_PANE_MIGS;
+		return true;
 	case '\n': case KEY_ENTER: case 'l':
 		if (c->focus == CON_PANE_MIGS)
 			con_dispatch(c, 's'); /* database -> migrations -> the file's SQL */

@@ -142,7 +142,8 @@ struct con_out {
 	bool paused;                 /* not following: `seq` is the first line shown */
 	uint64_t seq;                /* line number since start (ringlog_dropped-based) */
 	bool wrap, stamps;
-	char highlight[128];         /* `/` in the output pane: lines containing it */
+	bool hidden;                 /* o: the pane is not shown */
+	int grow;                    /* + and -: rows more (or fewer) than a quarter */
 };
 
 enum con_prompt { CON_PROMPT_NONE, CON_PROMPT_FILTER, CON_PROMPT_COMMAND };

@@ -50,6 +50,10 @@ T send-keys -t con Escape h; sleep 0.3
 T send-keys -t con j; sleep 0.3; T send-keys -t con Enter
 ok "j and enter open products" wait_for "products · MariaDB"
 contains "$(screen)" "products in stock" "its repeatable is listed"
+T send-keys -t con o; sleep 0.3
+ok "o hides the output pane" not_on_screen '─ Output'
+T send-keys -t con o
+ok "o again shows it" wait_for '─ Output'
 T resize-window -t con -x 80 -y 24; sleep 0.5
 ok "80x24: stacked panes" wait_for "┌─ Databases ──────────────────────────────"
 T resize-window -t con -x 60 -y 15; sleep 0.5
