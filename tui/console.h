@@ -6,7 +6,8 @@
  * dialogs and the `/` and `:` prompt.
  *
  * Threads: curses and every field of struct con belong to the UI thread
- * (console.c, con_draw.c, con_view.c, con_prompt.c, con_actions.c).
+ * (console.c, con_draw.c, con_view.c, con_out.c, con_prompt.c,
+ * con_actions.c, and the UI halves of the files below).
  * Database and AWS work runs on worker threads (con_data.c, con_fetch.c,
  * con_ssm.c) that own their own connections and hand results over as
  * messages (tui/jobs.h). A result's data begins with enum con_result_kind.
