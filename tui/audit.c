@@ -40,13 +40,16 @@ static void audit_path(struct buf *out)
 	buf_adds(out, "/audit.log");
 }
 
-static const char *user_name(void)
+/* $USER, else the account's name; getpwuid_r because workers call this. */
+static const char *user_name(char *buf, size_t n)
 {
 	const char *u = getenv("USER");
 	if (u && *u)
 		return u;
-	struct passwd *pw = getpwuid(getuid());
-	return pw ? pw->pw_name : "unknown";
+	struct passwd pw, *found = NULL;
+	if (getpwuid_r(getuid(), &pw, buf, n, &found) || !found)
+		return "unknown";
+	return found->pw_name;
 }
 
 enum err_code tui_audit_write(const char *action, const char *database, const char *event,
@@ -59,7 +62,8 @@ enum err_code tui_audit_write(const char *action, const char *database, const ch
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "time", when);
-	cJSON_AddStringToObject(o, "user", user_name());
+	char pwbuf[1024];
+	cJSON_AddStringToObject(o, "user", user_name(pwbuf, sizeof pwbuf));
 	cJSON_AddStringToObject(o, "action", action);
 	cJSON_AddStringToObject(o, "database", database ? database : "");
 	cJSON_AddStringToObject(o, "event", event);

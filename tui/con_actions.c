@@ -28,24 +28,45 @@ static bool is_prod(const struct con_db *d)
 void con_dialog_open(struct con *c, size_t db, const char *title, void (*confirm)(struct con *c))
 {
 	con_dialog_close(c);
-	struct con_db *d = c->dbs.items[db];
+	struct con_db *d = db < c->dbs.len ? c->dbs.items[db] : NULL;
 	c->dialog.open = true;
 	c->dialog.confirm = confirm;
 	c->dialog.index = db;
 	snprintf(c->dialog.title, sizeof c->dialog.title, "%s", title);
-	if (is_prod(d))
+	if (d && is_prod(d))
 		snprintf(c->dialog.must_type, sizeof c->dialog.must_type, "%s", d->conf->name);
 }
 
 static bool dialog_can_confirm(const struct con *c)
 {
-	return !c->dialog.must_type[0] || !strcmp(c->dialog.typed, c->dialog.must_type);
+	const struct con_dialog *dg = &c->dialog;
+	bool seen = dg->seen_end || con_dialog_shows_end(c);
+	return seen && (!dg->must_type[0] || !strcmp(dg->typed, dg->must_type));
+}
+
+/* Up/Down/PgUp/PgDn: letters are for typing the name. */
+static bool dialog_scroll(struct con *c, int k)
+{
+	struct con_dialog *dg = &c->dialog;
+	size_t n = dg->lines.len, step = k == KEY_NPAGE || k == KEY_PPAGE ? 10 : 1;
+	if (k == KEY_DOWN || k == KEY_NPAGE) {
+		while (step-- && !con_dialog_shows_end(c) && dg->top + 1 < n)
+			dg->top++;
+	} else if (k == KEY_UP || k == KEY_PPAGE) {
+		dg->top = dg->top > step ? dg->top - step : 0;
+	} else {
+		return false;
+	}
+	dg->seen_end |= con_dialog_shows_end(c);
+	return true;
 }
 
 void con_dialog_key(struct con *c, int k)
 {
 	struct con_dialog *dg = &c->dialog;
 	size_t n = strlen(dg->typed);
+	if (dialog_scroll(c, k))
+		return;
 	if (k == 27) {
 		con_log(c, TUI_STREAM_INFO, "%s: cancelled, nothing was changed", dg->title);
 		con_dialog_close(c);
@@ -57,10 +78,13 @@ void con_dialog_key(struct con *c, int k)
 			con_log(c, TUI_STREAM_INFO, "%s: cancelled, nothing was changed", dg->title);
 		size_t db = dg->index;
 		con_dialog_close(c);
-		if (fn) {
+		if (fn && db != c->db_cur) { /* an async dialog: the cursor may have moved */
 			c->db_cur = db;
-			fn(c);
+			c->mig_cur = c->mig_top = 0;
+			con_filter_apply(c);
 		}
+		if (fn)
+			fn(c);
 	} else if ((k == KEY_BACKSPACE || k == 127 || k == 8) && n) {
 		dg->typed[n - 1] = 0;
 	} else if (dg->must_type[0] && k >= 32 && k < 127 && n + 1 < sizeof dg->typed) {
@@ -90,10 +114,11 @@ static bool idle(struct con *c)
 	return false;
 }
 
-static void run_migrate(struct con *c) { con_run_start(c, c->db_cur, CON_RUN_MIGRATE); }
-static void run_rehearse(struct con *c) { con_run_start(c, c->db_cur, CON_RUN_REHEARSE); }
-static void run_repair(struct con *c) { con_run_start(c, c->db_cur, CON_RUN_REPAIR); }
-static void run_baseline(struct con *c) { con_run_start(c, c->db_cur, CON_RUN_BASELINE); }
+/* Confirmed: idle() again, as a run may have started while the dialog was open. */
+static void run_migrate(struct con *c) { if (idle(c)) con_run_start(c, c->db_cur, CON_RUN_MIGRATE); }
+static void run_rehearse(struct con *c) { if (idle(c)) con_run_start(c, c->db_cur, CON_RUN_REHEARSE); }
+static void run_repair(struct con *c) { if (idle(c)) con_run_start(c, c->db_cur, CON_RUN_REPAIR); }
+static void run_baseline(struct con *c) { if (idle(c)) con_run_start(c, c->db_cur, CON_RUN_BASELINE); }
 
 /* The dialog text: every pending migration, in the order it would run. */
 static void plan_lines(struct con *c, struct con_db *d)
@@ -162,12 +187,29 @@ static void act_ssm(struct con *c)
 		con_ssm_send(c);
 }
 
+static void confirm_ssm_cancel(struct con *c)
+{
+	if (!con_ssm_cancel(c))
+		con_flash(c, false, " the command has ended already");
+}
+
+/* K: a migration is cancelled (rolled back) at once; an SSM command is a
+ * change on the host (CancelCommand), so it asks first, and read-only only
+ * stops following it. */
 static void act_cancel(struct con *c)
 {
-	if (c->run_is_ssm && c->ssm_id && con_ssm_cancel(c))
+	if (c->run_is_ssm && c->ssm_id && !con_read_only(c, false)) {
+		con_dialog_open(c, c->db_cur, "Cancel the SSM command", confirm_ssm_cancel);
+		c->dialog.must_type[0] = 0; /* stopping is the safe direction */
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "CancelCommand %s: the host stops it and the run ends Cancelled", c->ssm_id);
+		vec_push(&c->dialog.lines, buf_detach(&b, NULL));
+		vec_push(&c->dialog.lines, xstrdup("(Esc keeps it running; q leaves it running and a console started later re-attaches)"));
 		return;
+	}
 	if (c->run_job && tui_jobs_cancel(c->jobs, c->run_job))
-		con_log(c, TUI_STREAM_INFO, "cancel requested: the running statement is cancelled, the migration rolled back");
+		con_log(c, TUI_STREAM_INFO, c->run_is_ssm ? "stopped following: the command goes on on the host"
+				: "cancel requested: the running statement is cancelled, the migration rolled back");
 	else
 		con_flash(c, false, " nothing is running");
 }
@@ -296,7 +338,7 @@ static const struct con_action actions[] = {
 	{ 'B', true, "baseline", "baseline", "baseline the selected database (the dialog shows the row)", act_baseline },
 	{ 'P', true, "repair", "repair", "repair the schema history (the dialog shows every row it touches)", act_repair },
 	{ 'S', true, "ssm", "ssm", "send the Flyway host's SSM command (marked databases: one after another)", act_ssm },
-	{ 'K', false, "cancel", NULL, "cancel the running job or SSM command", act_cancel },
+	{ 'K', false, "cancel", NULL, "cancel the running migration (rolled back) or SSM command (asks first)", act_cancel },
 	{ 'o', false, "output", NULL, "hide or show the output pane", act_out_hide },
 	{ '+', false, "taller", NULL, "make the output pane taller", act_out_grow },
 	{ '-', false, "shorter", NULL, "make the output pane shorter", act_out_shrink },
@@ -326,7 +368,7 @@ static void show_help(struct con *c)
 		char k[8];
 		if (!a->help)
 			continue;
-		bool blocked = a->mutating && c->read_only;
+		bool blocked = a->mutating && con_read_only(c, a->key == 'S');
 		con_view_addf(v, blocked ? TUI_ROLE_HELP_BLOCKED : TUI_ROLE_COUNT, "%-6s %-9s %s%s",
 			      action_key_name(a->key, k, sizeof k), a->name, a->help,
 			      blocked ? "  [blocked: read-only session]" : a->mutating ? "  [asks first]" : "");
@@ -341,7 +383,7 @@ void con_footer_hints(const struct con *c, char *out, size_t n)
 	for (size_t i = 0; i < NACTIONS && len + 1 < n; i++) {
 		const struct con_action *a = &actions[i];
 		char k[8];
-		if (!a->hint || (a->mutating && c->read_only))
+		if (!a->hint || (a->mutating && con_read_only(c, false)))
 			continue;
 		int w = snprintf(out + len, n - len, " %s %s ", action_key_name(a->key, k, sizeof k), a->hint);
 		len += w > 0 ? (size_t)w : 0;
@@ -354,7 +396,7 @@ bool con_dispatch(struct con *c, int k)
 		const struct con_action *a = &actions[i];
 		if (a->key != k)
 			continue;
-		if (a->mutating && c->read_only) {
+		if (a->mutating && con_read_only(c, a->key == 'S')) {
 			con_flash(c, true, " read-only: %s is refused", a->name);
 			con_log(c, TUI_STREAM_STDERR, "read-only: %s refused, nothing was changed", a->name);
 			return true;

@@ -373,10 +373,10 @@ void con_run_start(struct con *c, size_t i, enum con_run kind)
 {
 	struct con_db *d = c->dbs.items[i];
 	bool changes = kind != CON_RUN_PLAN && kind != CON_RUN_VALIDATE;
-	if (changes)
+	int id = start_job(c, i, run_job, kind);
+	if (id && changes)
 		con_log(c, TUI_STREAM_INFO, "%s %s started%s", run_names[kind], d->conf->name,
 			kind == CON_RUN_REHEARSE ? " (everything is rolled back)" : "");
-	int id = start_job(c, i, run_job, kind);
 	if (id && changes) {
 		c->run_job = id;
 		c->run_is_ssm = false;
@@ -469,8 +469,8 @@ void con_preview_start(struct con *c, size_t i, enum con_run kind)
 void con_load_start(struct con *c, size_t i)
 {
 	struct con_db *d = c->dbs.items[i];
-	if (d->queued)
-		return;
+	if (d->queued || d->loading)
+		return; /* one load at a time per database: answers never cross */
 	if (c->loads_running >= CON_LOADS_MAX) {
 		d->queued = d->loading = true;
 		return;
@@ -494,7 +494,8 @@ void con_load_next(struct con *c)
 		if (((struct con_db *)c->dbs.items[i])->queued)
 			pick = i;
 	if (pick < c->dbs.len) {
-		((struct con_db *)c->dbs.items[pick])->queued = false;
+		struct con_db *d = c->dbs.items[pick];
+		d->queued = d->loading = false;
 		con_load_start(c, pick);
 	}
 }

@@ -33,15 +33,34 @@ void con_pen(const struct con *c, enum tui_role r, bool on)
 		attroff(a);
 }
 
-/* Writes s clipped to w columns (counting characters, not bytes). */
+/* Bytes of the UTF-8 character at p: its lead byte's length when the
+ * continuation bytes are really there, else 1 (a stray or cut byte). */
+static size_t char_len(const unsigned char *p)
+{
+	size_t n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 1;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 1;
+	return n;
+}
+
+/* Writes s clipped to w columns (counting characters, not bytes). Control
+ * bytes (output from a host, a file's tabs and carriage returns) would move
+ * the cursor: they show as '?' and tabs as a space. Invalid UTF-8 shows as
+ * '?' too, one per byte. */
 void con_put(int y, int x, int w, const char *s)
 {
 	int col = 0;
 	const unsigned char *p = (const unsigned char *)s;
 	move(y, x);
 	while (*p && col < w) {
-		size_t n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 1;
-		addnstr((const char *)p, (int)n);
+		size_t n = char_len(p);
+		if (*p == '\t')
+			addch(' ');
+		else if (*p < 32 || *p == 127 || (n == 1 && *p >= 0x80))
+			addch('?');
+		else
+			addnstr((const char *)p, (int)n);
 		p += n;
 		col++;
 	}
@@ -168,9 +187,10 @@ static void draw_header(const struct con *c, int w)
 		con_pen(c, prod ? TUI_ROLE_HEADER_PROD : TUI_ROLE_HEADER_ENV, false);
 		x += (int)i + 3;
 	}
-	con_pen(c, c->read_only ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, true);
-	con_put(0, x, 4, c->read_only ? " RO " : " RW ");
-	con_pen(c, c->read_only ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, false);
+	bool ro = con_read_only(c, false);
+	con_pen(c, ro ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, true);
+	con_put(0, x, 4, ro ? " RO " : " RW ");
+	con_pen(c, ro ? TUI_ROLE_HEADER_READONLY : TUI_ROLE_HEADER_READWRITE, false);
 	con_pen(c, TUI_ROLE_HEADER_BAR, true);
 	con_putf(0, x + 4, w - x - 4, " %s", clock);
 	con_pen(c, TUI_ROLE_HEADER_BAR, false);
@@ -233,16 +253,19 @@ static void db_summary(const struct con_db *d, char *out, size_t n)
 	else if (d->load->error)
 		snprintf(out, n, "error");
 	else {
-		const char *v = *d->load->current ? d->load->current : "-";
-		int k = snprintf(out, n, "v%s", v);
-		if (d->load->failed)
-			k += snprintf(out + k, n - (size_t)k, " %zu failed", d->load->failed);
-		if (d->load->mismatched)
-			k += snprintf(out + k, n - (size_t)k, " %zu drift", d->load->mismatched);
-		if (d->load->pending)
-			k += snprintf(out + k, n - (size_t)k, " %zu pend", d->load->pending);
-		if (!d->load->failed && !d->load->mismatched && !d->load->pending)
-			snprintf(out + k, n - (size_t)k, " ok");
+		const struct con_load *l = d->load;
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "v%s", *l->current ? l->current : "-");
+		if (l->failed)
+			buf_addf(&b, " %zu failed", l->failed);
+		if (l->mismatched)
+			buf_addf(&b, " %zu drift", l->mismatched);
+		if (l->pending)
+			buf_addf(&b, " %zu pend", l->pending);
+		if (!l->failed && !l->mismatched && !l->pending)
+			buf_adds(&b, " ok");
+		snprintf(out, n, "%s", b.ptr);
+		buf_release(&b);
 	}
 }
 
@@ -452,45 +475,80 @@ static int put_wrapped(int y, int x, int w, int end, const char *s)
 	return rows;
 }
 
-/* The dialog over everything: title, the exact effect (wrapped, never cut:
- * it is what the operator confirms), the typed name on a prod database,
- * and Cancel (focused first) / Confirm. */
-void con_draw_dialog(struct con *c)
+/* The dialog's frame and how much of its text fits. */
+struct dialog_geo {
+	struct con_rect r;
+	int text_rows, total_rows;   /* rows for the text; rows the text needs */
+};
+
+static bool dialog_geo(const struct con *c, struct dialog_geo *g)
 {
 	int h, w;
 	getmaxyx(stdscr, h, w);
 	if (w < 60 || h < 15)
-		return;
+		return false;
 	const struct con_dialog *dg = &c->dialog;
-	int bw = w - 8 < 96 ? w - 8 : 96, n = 0;
-	for (size_t i = 0; i < dg->lines.len; i++)
-		n += wrapped_rows(dg->lines.items[i], bw - 4);
-	int bh = n + 5 + (dg->must_type[0] ? 1 : 0);
+	int bw = w - 8 < 96 ? w - 8 : 96, extra = dg->must_type[0] ? 1 : 0;
+	g->total_rows = 0;
+	for (size_t i = dg->top; i < dg->lines.len; i++)
+		g->total_rows += wrapped_rows(dg->lines.items[i], bw - 4);
+	int bh = g->total_rows + 5 + extra;
 	if (bh > h - 2)
 		bh = h - 2;
-	struct con_rect r = { (h - bh) / 2, (w - bw) / 2, bh, bw };
+	g->r = (struct con_rect){ (h - bh) / 2, (w - bw) / 2, bh, bw };
+	g->text_rows = bh - 4 - extra;
+	return true;
+}
+
+bool con_dialog_shows_end(const struct con *c)
+{
+	struct dialog_geo g;
+	return !dialog_geo(c, &g) || g.total_rows <= g.text_rows;
+}
+
+/* The dialog over everything: title, the exact effect (wrapped, never cut:
+ * it is what the operator confirms; longer than the screen, it scrolls and
+ * Confirm waits until its end has been shown), the typed name on a prod
+ * database, and Cancel (focused first) / Confirm. */
+void con_draw_dialog(struct con *c)
+{
+	struct dialog_geo g;
+	if (!dialog_geo(c, &g))
+		return;
+	struct con_dialog *dg = &c->dialog;
+	struct con_rect r = g.r;
+	int bw = r.w, bh = r.h;
 	con_pen(c, TUI_ROLE_DIALOG_BODY, true);
 	for (int i = 0; i < bh; i++)
 		con_put(r.y + i, r.x, bw, "");
 	con_pen(c, TUI_ROLE_DIALOG_BODY, false);
 	con_box(c, r, dg->title, true);
-	int y = r.y + 1, end = r.y + bh - 2 - (dg->must_type[0] ? 1 : 0);
-	for (size_t i = 0; i < dg->lines.len && y < end; i++)
+	bool more = g.total_rows > g.text_rows;
+	int y = r.y + 1, end = r.y + 1 + g.text_rows - (more ? 1 : 0);
+	for (size_t i = dg->top; i < dg->lines.len && y < end; i++)
 		y += put_wrapped(y, r.x + 2, bw - 4, end, dg->lines.items[i]);
+	if (more) {
+		con_pen(c, TUI_ROLE_DIALOG_DANGER, true);
+		con_putf(end, r.x + 2, bw - 4, "... more below: Down / PgDn to read it all before Confirm");
+		con_pen(c, TUI_ROLE_DIALOG_DANGER, false);
+	} else {
+		dg->seen_end = true;
+	}
 	if (dg->must_type[0]) {
 		con_pen(c, TUI_ROLE_DIALOG_DANGER, true);
-		con_putf(end, r.x + 2, bw - 4, "PROD: type %s to enable Confirm: %s_", dg->must_type, dg->typed);
+		con_putf(r.y + bh - 3, r.x + 2, bw - 4, "PROD: type %s to enable Confirm: %s_", dg->must_type, dg->typed);
 		con_pen(c, TUI_ROLE_DIALOG_DANGER, false);
 	}
-	bool can = !dg->must_type[0] || !strcmp(dg->typed, dg->must_type);
-	int by = r.y + bh - 2;
+	bool typed = !dg->must_type[0] || !strcmp(dg->typed, dg->must_type), can = typed && dg->seen_end;
+	int by = r.y + bh - 2, cw = bw - 18 < 40 ? bw - 18 : 40;
 	con_pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, true);
 	con_put(by, r.x + 2, 12, dg->confirm_focused ? "  Cancel  " : "[ Cancel ]");
 	con_pen(c, dg->confirm_focused ? TUI_ROLE_DIALOG_BUTTON : TUI_ROLE_DIALOG_FOCUS, false);
 	enum tui_role cr = !can ? TUI_ROLE_DIALOG_DISABLED : dg->confirm_focused ? TUI_ROLE_DIALOG_FOCUS
 									     : TUI_ROLE_DIALOG_BUTTON;
 	con_pen(c, cr, true);
-	con_put(by, r.x + 16, 40, !can ? "  Confirm (type the name first)" : dg->confirm_focused ? "[ Confirm ]" : "  Confirm  ");
+	con_put(by, r.x + 16, cw, !typed ? "  Confirm (type the name first)" : !can ? "  Confirm (read it all first)"
+			 : dg->confirm_focused ? "[ Confirm ]" : "  Confirm  ");
 	con_pen(c, cr, false);
 	refresh();
 }

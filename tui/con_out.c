@@ -170,11 +170,11 @@ static int draw_line(struct con *c, const struct tui_ringlog_line *l, int y, int
 void con_out_draw(struct con *c, int y, int h, int w)
 {
 	char title[200];
-	uint64_t dropped = tui_ringlog_dropped(c->log);
+	uint64_t dropped = tui_ringlog_dropped(c->log), lost = dropped + c->out.queue_dropped;
 	const char *dot = c->utf8 ? " · " : " - ";
 	int len = snprintf(title, sizeof title, "Output%s%s", dot, c->out.paused ? "paused (s follows)" : "following");
-	if (dropped)
-		len += snprintf(title + len, sizeof title - (size_t)len, "%s%llu dropped", dot, (unsigned long long)dropped);
+	if (lost)
+		len += snprintf(title + len, sizeof title - (size_t)len, "%s%llu dropped", dot, (unsigned long long)lost);
 	if (c->ssm_id)
 		snprintf(title + len, sizeof title - (size_t)len, "%sssm %.8s%s", dot, c->ssm_id,
 			 c->run_job ? " running" : "");

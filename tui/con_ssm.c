@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/audit.h"
 #include "tui/console.h"
 #include "tui/ssm.h"
 
@@ -26,6 +27,7 @@ struct ssm_arg {
 	char *attach;                /* follow this command instead of sending */
 	bool find_in_flight;         /* at start: attach to a run still going */
 	bool cancel;                 /* K: CancelCommand for `attach` */
+	char status[32];             /* how the followed command ended, "" unknown */
 };
 
 static void ssm_arg_free(void *p)
@@ -202,18 +204,21 @@ static void report(struct tui_job *job, const struct tui_ssm_outcome *o)
 }
 
 static enum err_code follow(struct tui_job *job, struct tui_ssm *s, const char *id, const char *db,
-			    struct err *e)
+			    char status[32], struct err *e)
 {
 	struct tui_ssm_sink sink = { sink_line, job };
 	struct tui_ssm_outcome o;
 	post_following(job, id, db);
 	enum err_code c = tui_ssm_follow(s, id, &sink, tui_job_cancel_flag(job), &o, e);
-	if (!c)
+	if (!c) {
 		report(job, &o);
+		snprintf(status, 32, "%s", o.status);
+	}
 	return c;
 }
 
-static enum err_code send_one(struct tui_job *job, struct tui_ssm *s, const char *db, struct err *e)
+static enum err_code send_one(struct tui_job *job, struct tui_ssm *s, const char *db,
+			      char status[32], struct err *e)
 {
 	struct buf cmd = BUF_INIT;
 	char *id = NULL;
@@ -222,7 +227,7 @@ static enum err_code send_one(struct tui_job *job, struct tui_ssm *s, const char
 		c = tui_ssm_send(s, db, cmd.ptr, &id, e);
 	if (!c) {
 		tui_job_post_outputf(job, TUI_STREAM_INFO, "ssm %s: sent %s (%s)", db, id, tui_ssm_comment(s));
-		c = follow(job, s, id, db, e);
+		c = follow(job, s, id, db, status, e);
 	}
 	free(id);
 	buf_release(&cmd);
@@ -231,7 +236,7 @@ static enum err_code send_one(struct tui_job *job, struct tui_ssm *s, const char
 
 /* At start: the first run still going for any configured database. */
 static enum err_code find_and_follow(struct tui_job *job, struct tui_ssm *s, const struct vec *dbs,
-				     struct err *e)
+				     char status[32], struct err *e)
 {
 	for (size_t i = 0; i < dbs->len; i++) {
 		char *id = NULL;
@@ -240,12 +245,27 @@ static enum err_code find_and_follow(struct tui_job *job, struct tui_ssm *s, con
 		if (id) {
 			tui_job_post_outputf(job, TUI_STREAM_INFO, "ssm: re-attaching to %s's run %s",
 					     (const char *)dbs->items[i], id);
-			enum err_code c = follow(job, s, id, dbs->items[i], e);
+			enum err_code c = follow(job, s, id, dbs->items[i], status, e);
 			free(id);
 			return c;
 		}
 	}
 	return ERR_OK;
+}
+
+/* Sends and cancels are confirmed changes: the audit log has them. */
+static void audit(struct tui_job *job, const struct ssm_arg *a, const char *event, const char *detail)
+{
+	if (!a->cancel && (a->attach || a->find_in_flight))
+		return; /* following changes nothing */
+	struct buf dbs = BUF_INIT;
+	for (size_t i = 0; i < a->dbs.len; i++)
+		buf_addf(&dbs, "%s%s", i ? "," : "", (const char *)a->dbs.items[i]);
+	struct err e = ERR_INIT;
+	if (tui_audit_write(a->cancel ? "ssm-cancel" : "ssm", dbs.ptr, event,
+			    a->cancel && !detail ? a->attach : detail, &e))
+		tui_job_post_outputf(job, TUI_STREAM_STDERR, "%s", e.msg);
+	buf_release(&dbs);
 }
 
 static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
@@ -254,15 +274,16 @@ static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
 	struct tui_ssm *s = NULL;
 	struct tui_ssm_sink sink = { fleet_line, job };
 	size_t done = 0;
+	audit(job, a, "confirmed", NULL);
 	enum err_code c = tui_ssm_open(a->config_path, a->read_only, &s, e);
 	if (!c && a->cancel)
 		c = tui_ssm_cancel(s, a->attach, e);
 	else if (!c && a->find_in_flight)
-		c = find_and_follow(job, s, &a->dbs, e);
+		c = find_and_follow(job, s, &a->dbs, a->status, e);
 	else if (!c && a->attach)
-		c = follow(job, s, a->attach, a->dbs.len ? a->dbs.items[0] : NULL, e);
+		c = follow(job, s, a->attach, a->dbs.len ? a->dbs.items[0] : NULL, a->status, e);
 	else if (!c && a->dbs.len == 1)
-		c = send_one(job, s, a->dbs.items[0], e);
+		c = send_one(job, s, a->dbs.items[0], a->status, e);
 	else if (!c)
 		c = tui_ssm_fleet(s, (const char *const *)a->dbs.items, a->dbs.len, NULL, &sink,
 				  tui_job_cancel_flag(job), &done, e);
@@ -270,6 +291,8 @@ static enum err_code run_job(struct tui_job *job, void *p, struct err *e)
 		tui_job_post_outputf(job, TUI_STREAM_INFO, "ssm: cancel requested for %s", a->attach);
 	if (c)
 		tui_job_post_outputf(job, TUI_STREAM_STDERR, "ssm: %s", e->msg);
+	audit(job, a, c == ERR_CANCELLED ? "stopped following" : c ? "failed" : a->cancel ? "requested"
+	      : a->status[0] ? a->status : "Success", c ? e->msg : NULL);
 	tui_ssm_free(s);
 	return c;
 }
@@ -288,8 +311,12 @@ static void confirm_send(struct con *c)
 {
 	struct con_preview *pv = c->ssm_pending;
 	c->ssm_pending = NULL;
-	if (!pv)
+	if (pv && c->run_job) /* one started while the dialog was open */
+		con_flash(c, true, " a run is in progress: K cancels it");
+	if (!pv || c->run_job) {
+		con_preview_free(pv);
 		return;
+	}
 	struct ssm_arg *a = arg_new(c);
 	for (size_t i = 0; i < pv->dbs.len; i++)
 		vec_push(&a->dbs, xstrdup(pv->dbs.items[i]));
@@ -309,6 +336,16 @@ void con_ssm_dialog(struct con *c, struct con_preview *pv)
 		if (!strcmp(((struct con_db *)c->dbs.items[i])->conf->name, pv->dbs.items[0]))
 			db = i;
 	con_dialog_open(c, db, pv->title, confirm_send);
+	/* a fleet with prod databases in it: every prod name is typed */
+	struct buf names = BUF_INIT;
+	for (size_t i = 0; i < pv->dbs.len; i++) {
+		const struct tui_db_conf *d = tui_conf_find_db(&c->conf, pv->dbs.items[i]);
+		if (d && d->eng.environment && !strcmp(d->eng.environment, "prod"))
+			buf_addf(&names, "%s%s", names.len ? "," : "", d->name);
+	}
+	if (names.len)
+		snprintf(c->dialog.must_type, sizeof c->dialog.must_type, "%s", names.ptr);
+	buf_release(&names);
 	for (size_t i = 0; i < pv->lines.len; i++)
 		vec_push(&c->dialog.lines, xstrdup(pv->lines.items[i]));
 	con_preview_free(c->ssm_pending);

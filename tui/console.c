@@ -116,6 +116,13 @@ static void take_result(struct con *c, void *data)
 /* A job follows an SSM command: K cancels that command. */
 static void take_ssm(struct con *c, int job, struct con_ssm_result *r)
 {
+	if (c->run_job && c->run_job != job) {
+		/* the start-up re-attach found a run after the operator started
+		 * another: that one keeps K and the output pane */
+		tui_jobs_cancel(c->jobs, job);
+		con_ssm_result_free(r);
+		return;
+	}
 	c->run_job = job;
 	c->run_is_ssm = true;
 	free(c->ssm_id);
@@ -129,6 +136,8 @@ static void run_done(struct con *c)
 	bool ssm = c->run_is_ssm;
 	c->run_job = 0;
 	c->run_is_ssm = false;
+	free(c->ssm_id);
+	c->ssm_id = NULL;
 	c->quit_armed = false;
 	/* the host's command changed the databases: show their new state */
 	for (size_t i = 0; ssm && i < c->dbs.len; i++)
@@ -156,6 +165,7 @@ static void on_msg(struct tui_msg *m, void *p)
 	} else if (m->kind == TUI_MSG_OUTPUT && m->text) {
 		tui_ringlog_append(c->log, m->stream, wall_ms(), m->text, m->len);
 	}
+	c->out.queue_dropped += m->dropped; /* lines a flood lost before the pane */
 	tui_msg_free(m);
 	c->dirty = true;
 }
@@ -184,6 +194,18 @@ void con_flash(struct con *c, bool error, const char *fmt, ...)
 struct con_db *con_selected(struct con *c)
 {
 	return c->dbs.len ? c->dbs.items[c->db_cur] : NULL;
+}
+
+bool con_read_only(const struct con *c, bool marked_too)
+{
+	if (c->read_only)
+		return true;
+	for (size_t i = 0; i < c->dbs.len; i++) {
+		const struct con_db *d = c->dbs.items[i];
+		if ((i == c->db_cur || (marked_too && d->marked)) && d->conf->eng.read_only)
+			return true;
+	}
+	return false;
 }
 
 const struct con_row *con_selected_row(struct con *c)
@@ -355,9 +377,9 @@ static void teardown(struct con *c)
 	/* Cancels and joins the workers: a running migration rolls back (or
 	 * finishes its commit) and its job writes the outcome to the audit log,
 	 * also when we got here because the SSH session hung up. */
+	wake_jobs = NULL; /* before the runner goes: a late signal must not reach it */
 	tui_jobs_free(c->jobs);
 	con_dialog_close(c);
-	wake_jobs = NULL;
 	for (size_t i = 0; i < c->dbs.len; i++)
 		con_load_free(((struct con_db *)c->dbs.items[i])->load);
 	vec_release(&c->dbs, free);
@@ -388,6 +410,7 @@ int tui_console_run(struct cli_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a vanished terminal is an error to read, not a death */
 	buf_oom_hook = restore_terminal;
 	set_escdelay(25);
@@ -408,6 +431,10 @@ int tui_console_run(struct cli_opts *o)
 	c.dirty = true;
 	loop(&c);
 	restore_terminal();
+	/* a second Ctrl-C while the workers wind down ends tarmac at once */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
 	teardown(&c);
 	return stop_signal ? 128 + stop_signal : EXIT_OK;
 }

@@ -134,6 +134,8 @@ struct con_dialog {
 	char must_type[128];         /* "" or the name to type */
 	char typed[128];
 	bool confirm_focused;
+	size_t top;                  /* first line shown (Up/Down/PgUp/PgDn scroll) */
+	bool seen_end;               /* its last line has been on the screen */
 	size_t index;                /* the database it is about */
 	void (*confirm)(struct con *c);
 };
@@ -145,6 +147,7 @@ struct con_out {
 	bool wrap, stamps;
 	bool hidden;                 /* o: the pane is not shown */
 	int grow;                    /* + and -: rows more (or fewer) than a quarter */
+	uint64_t queue_dropped;      /* output lines the job queue dropped under a flood */
 };
 
 enum con_prompt { CON_PROMPT_NONE, CON_PROMPT_FILTER, CON_PROMPT_COMMAND };
@@ -193,6 +196,9 @@ void con_log(struct con *c, enum tui_stream s, const char *fmt, ...)
 void con_flash(struct con *c, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct con_db *con_selected(struct con *c);
+/* Read-only for the selected database: the console's setting or the
+ * database's own read_only (with marked_too, any marked database's). */
+bool con_read_only(const struct con *c, bool marked_too);
 /* The selected migration row (through the filter), or NULL. */
 const struct con_row *con_selected_row(struct con *c);
 /* Re-reads the theme called name (the output pane tells what went wrong). */
@@ -278,6 +284,8 @@ void con_out_draw(struct con *c, int y, int h, int w);
 /* con_draw.c */
 void con_draw(struct con *c);
 void con_draw_dialog(struct con *c);
+/* Whether the open dialog's text fits from its current first line. */
+bool con_dialog_shows_end(const struct con *c);
 /* The glyph for a row ("✓" or "+" ...), and its theme role. */
 const char *con_glyph(const struct con *c, const struct con_row *r, enum tui_role *role);
 /* Text drawing helpers for the other con_*.c files. */

@@ -32,6 +32,7 @@ locations = filesystem:$PWD/migrations/users
 [database "later$$"]
 url = $URL
 locations = filesystem:$PWD/migrations/users
+environment = prod
 
 [database "slow$$"]
 url = $URL
@@ -56,7 +57,10 @@ T send-keys -t con : db " $SLOW" Enter S; wait_for "1. $SLOW:" >/dev/null
 T send-keys -t con Tab Enter
 wait_for "$SLOW line 2" >/dev/null
 T send-keys -t con K
+ok "K asks before cancelling the host's command" wait_for "CancelCommand "
+T send-keys -t con Tab Enter
 ok "K cancels the command" wait_for_re "ssm: status Cancelled"
+ok "the audit log has the send and the cancel" grep -q '"action":"ssm-cancel","database":"","event":"requested"' "$WORK/audit.log"
 ok "before its 8 lines" not_on_screen "$SLOW line 8"
 
 # :runs lists the host's runs; Enter reads one's output
@@ -73,7 +77,8 @@ T send-keys -t con h Space Space Space
 ok "space marks databases" wait_for_re "\\* ?$LATER"
 T send-keys -t con S
 ok "S on marked databases lists each one's command" wait_for "3. $LATER:"
-T send-keys -t con Tab Enter
+ok "a prod database in the fleet: its name must be typed" on_screen "PROD: type $LATER to enable Confirm"
+T send-keys -t con -l "$LATER"; T send-keys -t con Tab Enter
 ok "the fleet runs the first" wait_for "fleet 1/3: $U"
 ok "then the second, which fails" wait_for_re "fleet 2/3: $BAD: status Failed, exit code 3"
 sleep 2
