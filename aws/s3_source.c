@@ -34,12 +34,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "aws/internal.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "engine/engine.h"
 
@@ -242,21 +242,6 @@ enum err_code aws_s3_cache_read(const char *path, struct vec *entries, struct er
 	return c;
 }
 
-/* mkdir -p for the directories above path (0700: the cache is private). */
-static enum err_code make_parents(const char *path, struct err *e)
-{
-	char *dir = xstrdup(path);
-	enum err_code c = ERR_OK;
-	for (char *p = strchr(dir + 1, '/'); p && !c; p = strchr(p + 1, '/')) {
-		*p = 0;
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			c = err_set(e, ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-		*p = '/';
-	}
-	free(dir);
-	return c;
-}
-
 static void add_entry_line(struct buf *b, const struct aws_s3_cache_entry *c)
 {
 	aws_uri_encode(b, c->bucket, true);
@@ -267,46 +252,16 @@ static void add_entry_line(struct buf *b, const struct aws_s3_cache_entry *c)
 	buf_addf(b, " %ld\n", (long)c->checksum);
 }
 
-static enum err_code write_all(int fd, const struct buf *b, const char *path, struct err *e)
-{
-	for (size_t done = 0; done < b->len;) {
-		ssize_t n = write(fd, b->ptr + done, b->len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		return err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
-	return ERR_OK;
-}
-
 enum err_code aws_s3_cache_write(const char *path, struct vec *entries, struct err *e)
 {
-	struct buf text = BUF_INIT, tmp = BUF_INIT;
+	struct buf text = BUF_INIT;
 	vec_sort(entries, cmp_entry);
 	buf_adds(&text, CACHE_HEADER "\n");
 	for (size_t i = 0; i < entries->len; i++) /* one line per (bucket, key) */
 		if (i + 1 == entries->len || cmp_entry(&entries->items[i], &entries->items[i + 1]))
 			add_entry_line(&text, entries->items[i]);
-	buf_addf(&tmp, "%s.XXXXXX", path);
-	enum err_code c = make_parents(path, e);
-	int fd = c ? -1 : mkstemp(tmp.ptr);
-	if (!c && fd < 0)
-		c = err_set(e, ERR_IO, "cannot create %s: %s", tmp.ptr, strerror(errno));
-	if (!c && fchmod(fd, 0600) != 0)
-		c = err_set(e, ERR_IO, "cannot chmod %s: %s", tmp.ptr, strerror(errno));
-	if (!c)
-		c = write_all(fd, &text, tmp.ptr, e);
-	if (fd >= 0 && close(fd) != 0 && !c)
-		c = err_set(e, ERR_IO, "cannot write %s: %s", tmp.ptr, strerror(errno));
-	if (!c && rename(tmp.ptr, path) != 0)
-		c = err_set(e, ERR_IO, "cannot replace %s: %s", path, strerror(errno));
-	if (c && fd >= 0)
-		unlink(tmp.ptr);
+	enum err_code c = file_replace_private(path, text.ptr, text.len, e);
 	buf_release(&text);
-	buf_release(&tmp);
 	return c;
 }
 

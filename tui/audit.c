@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/file.h"
 #include "tui/audit.h"
 
 static void audit_path(struct buf *out)
@@ -28,16 +28,8 @@ static void audit_path(struct buf *out)
 		const char *home = getenv("HOME");
 		buf_addf(out, "%s/.local/state/tarmac", home && *home ? home : ".");
 	}
-	/* mkdir -p, each new level 0700 (existing ones are left as they are) */
-	for (char *s = out->ptr + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		mkdir(out->ptr, 0700);
-		*s = '/';
-	}
-	mkdir(out->ptr, 0700);
 	buf_adds(out, "/audit.log");
+	file_make_parents(out->ptr, NULL); /* open() below says it if this failed */
 }
 
 /* $USER, else the account's name; getpwuid_r because workers call this. */

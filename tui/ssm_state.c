@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "tui/ssm_internal.h"
 
 #define STATE_HEADER "tarmac ssm follow 1"
@@ -68,62 +69,14 @@ char *tui_ssm_state_dir(void)
 	return NULL;
 }
 
-/* mkdir -p with 0700 for what it creates. */
-static enum err_code make_dirs(const char *dir, struct err *e)
-{
-	char *p = xstrdup(dir);
-	enum err_code c = ERR_OK;
-	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
-		if (s)
-			*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			c = err_set(e, ERR_IO, "cannot create %s: %s", p, strerror(errno));
-		if (c || !s)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return c;
-}
-
-static enum err_code write_fd(int fd, const struct buf *b, const char *path, struct err *e)
-{
-	for (size_t done = 0; done < b->len;) {
-		ssize_t n = write(fd, b->ptr + done, b->len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		return err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
-	return ERR_OK;
-}
-
 enum err_code tui_ssm_state_save(const char *dir, const char *id, const struct tui_ssm_pos *p,
 				 struct err *e)
 {
-	struct buf text = BUF_INIT, tmp = BUF_INIT, path = BUF_INIT;
+	struct buf text = BUF_INIT, path = BUF_INIT;
 	tui_ssm_state_format(&text, id, p);
 	buf_addf(&path, "%s/%s", dir, id);
-	buf_addf(&tmp, "%s.XXXXXX", path.ptr);
-	enum err_code c = make_dirs(dir, e);
-	int fd = c ? -1 : mkstemp(tmp.ptr);
-	if (!c && fd < 0)
-		c = err_set(e, ERR_IO, "cannot create %s: %s", tmp.ptr, strerror(errno));
-	if (!c && fchmod(fd, 0600) != 0)
-		c = err_set(e, ERR_IO, "cannot chmod %s: %s", tmp.ptr, strerror(errno));
-	if (!c)
-		c = write_fd(fd, &text, tmp.ptr, e);
-	if (fd >= 0 && close(fd) != 0 && !c)
-		c = err_set(e, ERR_IO, "cannot write %s: %s", tmp.ptr, strerror(errno));
-	if (!c && rename(tmp.ptr, path.ptr) != 0)
-		c = err_set(e, ERR_IO, "cannot replace %s: %s", path.ptr, strerror(errno));
-	if (c && fd >= 0)
-		unlink(tmp.ptr);
+	enum err_code c = file_replace_private(path.ptr, text.ptr, text.len, e);
 	buf_release(&text);
-	buf_release(&tmp);
 	buf_release(&path);
 	return c;
 }
