@@ -163,6 +163,9 @@ struct aws_ssm_command {
 	char *command_id, *status, *comment, *document, *requested, *instance_id;
 	int64_t target_count, completed_count, error_count;
 };
+/* Frees the strings of an embedded command (one SendCommand filled in). */
+void aws_ssm_command_release(struct aws_ssm_command *c);
+/* Frees a heap command (vectors of them from List*); NULL is a no-op. */
 void aws_ssm_command_free(void *c);
 
 struct aws_ssm_invocation {

@@ -206,18 +206,21 @@ bool aws_ssm_status_final(const char *status)
 
 /* ---- release ------------------------------------------------------------ */
 
-void aws_ssm_command_free(void *p)
+void aws_ssm_command_release(struct aws_ssm_command *c)
 {
-	struct aws_ssm_command *c = p;
-	if (!c)
-		return;
 	free(c->command_id);
 	free(c->status);
 	free(c->comment);
 	free(c->document);
 	free(c->requested);
 	free(c->instance_id);
-	free(c);
+}
+
+void aws_ssm_command_free(void *p)
+{
+	if (p)
+		aws_ssm_command_release(p);
+	free(p);
 }
 
 void aws_ssm_invocation_release(struct aws_ssm_invocation *i)

@@ -184,16 +184,6 @@ static enum err_code send_check(struct tui_ssm *s, const char *db, char *comment
 	return c;
 }
 
-static void command_release(struct aws_ssm_command *c)
-{
-	free(c->command_id);
-	free(c->status);
-	free(c->comment);
-	free(c->document);
-	free(c->requested);
-	free(c->instance_id);
-}
-
 /* An empty position: a follow of this command starts quietly at the top,
  * while one of a command without a file says it has no position. */
 static void send_record(struct tui_ssm *s, const char *id)
@@ -227,7 +217,7 @@ enum err_code tui_ssm_send(struct tui_ssm *s, const char *db, const char *text, 
 		out.command_id = NULL;
 		send_record(s, *id);
 	}
-	command_release(&out);
+	aws_ssm_command_release(&out);
 	return c;
 }
 

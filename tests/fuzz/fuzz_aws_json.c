@@ -63,8 +63,7 @@ static void ssm_single(const char *b, size_t n)
 	struct err e = ERR_INIT;
 	if (aws_ssm_command_parse(b, n, &cmd, &e) == ERR_OK) {
 		need(cmd.command_id && *cmd.command_id && cmd.requested && cmd.instance_id);
-		free(cmd.command_id), free(cmd.status), free(cmd.comment);
-		free(cmd.document), free(cmd.requested), free(cmd.instance_id);
+		aws_ssm_command_release(&cmd);
 	} else {
 		need(!cmd.command_id && !cmd.status);
 	}

@@ -130,12 +130,7 @@ static void test_ssm_run_and_stream(void **state)
 	vec_release(&cmds, aws_ssm_command_free);
 	vec_release(&invs, aws_ssm_command_free);
 	aws_ssm_invocation_release(&inv);
-	free(cmd.command_id);
-	free(cmd.status);
-	free(cmd.comment);
-	free(cmd.document);
-	free(cmd.requested);
-	free(cmd.instance_id);
+	aws_ssm_command_release(&cmd);
 	aws_ctx_free(ctx);
 }
 
@@ -171,12 +166,7 @@ static void test_ssm_cancel_and_describe(void **state)
 	assert_int_equal(aws_ssm_describe_tagged(ctx, "tag:Role", "no-such-role", &host, &e), ERR_OK);
 	assert_false(host.found);
 	aws_ssm_instance_release(&host);
-	free(cmd.command_id);
-	free(cmd.status);
-	free(cmd.comment);
-	free(cmd.document);
-	free(cmd.requested);
-	free(cmd.instance_id);
+	aws_ssm_command_release(&cmd);
 	aws_ctx_free(ctx);
 }
 

@@ -382,12 +382,7 @@ static void test_command_parse(void **state)
 		CHECK_INT("command", i, "targets", c.target_count, w->targets);
 		CHECK_INT("command", i, "completed", c.completed_count, w->completed);
 		CHECK_INT("command", i, "errors", c.error_count, w->errors);
-		free(c.command_id);
-		free(c.status);
-		free(c.comment);
-		free(c.document);
-		free(c.requested);
-		free(c.instance_id);
+		aws_ssm_command_release(&c);
 	}
 	assert_int_equal(failures, 0);
 }
